@@ -1,0 +1,1 @@
+"""Pulumi resources for the Azure Custom Vision Training API."""
