@@ -1,0 +1,1 @@
+"""Test suites of pulumi-customvision (a package so ``tests.engine`` imports everywhere)."""
