@@ -203,3 +203,11 @@ class Item(dyn.Resource, module="toy", name="Item"):
             {"name": name, "value": value, "item_id": None, "revision": None, "note": None},
             opts,
         )
+
+
+class AlwaysChangesProvider(ToyProvider):
+    """A broken toy whose ``diff`` always reports a change (second up is never empty)."""
+
+    def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> dyn.DiffResult:
+        """Always "changes", never replaces."""
+        return dyn.DiffResult(changes=True)
