@@ -565,8 +565,11 @@ class TrainingClient:
     def _retry_after(value: str | None) -> float | None:
         if not value:
             return None
-        try:
-            return max(0.0, float(_RETRY_AFTER_PARSER.parse_retry_after(value)))
+        try:  # delay-seconds (fractions tolerated), else an HTTP date via urllib3
+            seconds = float(value) if re.fullmatch(r"\s*\d+(\.\d+)?\s*", value) else None
+            if seconds is None:
+                seconds = float(_RETRY_AFTER_PARSER.parse_retry_after(value))
+            return max(0.0, seconds)
         except (InvalidHeader, ValueError, OverflowError):
             return None
 

@@ -97,7 +97,8 @@ class CustomVisionError(Exception):
 
     def _what(self) -> str:
         what = self.operation or "Custom Vision request"
-        details = [self.code] if self.code else []
+        redundant = {"", str(self.status), f"HTTP{self.status}"}
+        details = [] if self.code in redundant else [self.code]
         if self.status is not None:
             details.append(f"HTTP {self.status}")
         return f"{what} failed ({', '.join(details)})" if details else f"{what} failed"

@@ -1,0 +1,1 @@
+"""Tests of the REST client layer (pulumi_customvision._rest)."""
