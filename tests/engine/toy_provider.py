@@ -211,3 +211,13 @@ class AlwaysChangesProvider(ToyProvider):
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> dyn.DiffResult:
         """Always "changes", never replaces."""
         return dyn.DiffResult(changes=True)
+
+
+class RawItem(dyn.Resource):
+    """A toy item with raw props (type ``pulumi-python:dynamic:Resource``)."""
+
+    def __init__(
+        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        """Declare an item with exactly ``props`` as inputs."""
+        super().__init__(ToyProvider(), resource_name, props, opts)
