@@ -151,7 +151,8 @@ def resolve_profile(name: str | None = None) -> Profile:
             raise ConfigError(
                 f"profile {name!r} is not configured (configured profiles: {known}); set "
                 f"`pulumi config set --path customvision:profiles.{name}.endpoint <url>` and "
-                f"`pulumi config set --secret --path customvision:profiles.{name}.trainingKey <key>`"
+                "`pulumi config set --secret --path "
+                f"customvision:profiles.{name}.trainingKey <key>`"
             )
         entry = table[name] if isinstance(table[name], dict) else {}
         own = {key: entry.get(key) for key in _KEYS_AND_ENV}

@@ -28,16 +28,18 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, cast
 
 import pulumi
 import pulumi.dynamic as dyn
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     ValidationError,
     field_validator,
 )
@@ -77,17 +79,21 @@ def arg(
             updating it in place.
         default_factory: A callable making the default, for mutable defaults.
     """
-    extra = {"replaces": replaces}
+    extra: dict[str, JsonValue] = {"replaces": replaces}
     if default_factory is not None:
-        return Field(default_factory=default_factory, description=description, json_schema_extra=extra)
+        return Field(
+            default_factory=default_factory, description=description, json_schema_extra=extra
+        )
     return Field(default, description=description, json_schema_extra=extra)
 
 
-_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s)?\s*$")
+_DURATION = re.compile(
+    r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s)?\s*$"
+)
 
 
 def parse_duration(text: str) -> float:
-    """Seconds in a duration written like Pulumi's custom timeouts: ``"90s"``, ``"30m"``, ``"1h30m"``."""
+    """Seconds in a duration written like Pulumi's timeouts: ``"90s"``, ``"30m"``, ``"1h30m"``."""
     match = _DURATION.match(text)
     if not text.strip() or match is None or not any(match.groups()):
         raise ValueError(f"{text!r} is not a duration; write it like '90s', '30m' or '1h30m'")
@@ -208,9 +214,11 @@ def _unknown_at(data: Any, loc: Iterable[Any]) -> bool:
 
 
 def _plain(props: Mapping[str, Any]) -> dict[str, Any]:
-    """Props without the serialized provider and without secret wrappers."""
+    """Props without the serialized provider and secret wrappers, unknowns as :data:`UNKNOWN`."""
 
     def unwrap(value: Any) -> Any:
+        if isinstance(value, Unknown):
+            return UNKNOWN
         if rpc.is_rpc_secret(value):
             return unwrap(rpc.unwrap_rpc_secret(value))
         if isinstance(value, dict):
@@ -360,7 +368,7 @@ class Context:
                 undo()
             except rest_errors.NotFound:
                 pass
-            except Exception as exc:  # noqa: BLE001 - rollback is best effort, reported below
+            except Exception as exc:  # rollback is best effort; what is left is reported
                 left.append(f"{description} ({exc})")
         self._undo.clear()
         return left
@@ -419,7 +427,9 @@ class CustomVisionProvider(dyn.ResourceProvider, Generic[ArgsT]):
         if versions.supports(profile.api_version, operation):
             return []
         first = versions.first_version_with(operation)
-        hint = f"set customvision:apiVersion to {first} or later" if first else "it is not available"
+        hint = (
+            f"set customvision:apiVersion to {first} or later" if first else "it is not available"
+        )
         return [
             (
                 prop,
@@ -471,7 +481,7 @@ class CustomVisionProvider(dyn.ResourceProvider, Generic[ArgsT]):
                 if not _contains_unknown(news.get(k)) and news.get(k) != olds.get(k)
             }
         else:
-            args = self.args_model.model_validate(news)
+            args = cast(ArgsT, self.args_model.model_validate(news))
             changed = self._changed(olds, args)
             if self._moves_account(olds, args):
                 changed.add("profile")
@@ -575,10 +585,12 @@ class CustomVisionProvider(dyn.ResourceProvider, Generic[ArgsT]):
                 {k: v for k, v in olds.items() if k in self.args_model.model_fields}
             )
         except ValidationError:
-            args = self.args_model.model_construct(profile=olds.get("profile"))  # type: ignore[assignment]
+            args = self.args_model.model_construct(profile=olds.get("profile"))
         return self._context(args, operation, olds.get(ENDPOINT_OUTPUT))  # type: ignore[arg-type]
 
-    def _outputs(self, args: ArgsT, computed: Mapping[str, Any], profile: Profile) -> dict[str, Any]:
+    def _outputs(
+        self, args: ArgsT, computed: Mapping[str, Any], profile: Profile
+    ) -> dict[str, Any]:
         return {**self.state_from_args(args), **computed, ENDPOINT_OUTPUT: profile.endpoint}
 
     def _error(self, action: str, exc: BaseException, left: Iterable[str] = ()) -> ProviderError:

@@ -7,7 +7,14 @@ from typing import Any, Literal
 import pulumi
 from pydantic import field_validator
 
-from ._lifecycle import Context, CustomVisionProvider, CustomVisionResource, ResourceArgs, UuidStr, arg
+from ._lifecycle import (
+    Context,
+    CustomVisionProvider,
+    CustomVisionResource,
+    ResourceArgs,
+    UuidStr,
+    arg,
+)
 from ._rest import errors, models
 
 TagType = Literal["Regular", "Negative", "GeneralProduct"]
@@ -59,7 +66,10 @@ class TagProvider(CustomVisionProvider[TagArgs]):
             try:
                 tag = ctx.create_or_find(
                     lambda: ctx.client.create_tag(
-                        args.project_id, name=args.name, description=args.description, type=args.type
+                        args.project_id,
+                        name=args.name,
+                        description=args.description,
+                        type=args.type,
                     ),
                     lambda: self._find(ctx, args),
                 )

@@ -83,9 +83,13 @@ def test_secret_wrapped_values_are_unwrapped() -> None:
 
 def test_unsupported_api_version_is_refused() -> None:
     _config.set_stack_config(
-        {"customvision:endpoint": "https://a", "customvision:trainingKey": "k", "customvision:apiVersion": "9.9"}
+        {
+            "customvision:endpoint": "https://a",
+            "customvision:trainingKey": "k",
+            "customvision:apiVersion": "9.9",
+        }
     )
-    with pytest.raises(ConfigError, match="apiVersion '9.9' is not supported"):
+    with pytest.raises(ConfigError, match=r"apiVersion '9\.9' is not supported"):
         resolve_profile()
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.output import Unknown
 
 from pulumi_customvision import _config
 from pulumi_customvision._lifecycle import (
@@ -46,7 +47,12 @@ def _checked(news: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
 def test_check_normalizes_and_fills_defaults() -> None:
     inputs, failures = _checked({"project_id": PROJECT.upper(), "name": "bolt"})
     assert failures == {}
-    assert inputs == {"project_id": PROJECT, "name": "bolt", "type": "Regular", "adopt_existing": False}
+    assert inputs == {
+        "project_id": PROJECT,
+        "name": "bolt",
+        "type": "Regular",
+        "adopt_existing": False,
+    }
 
 
 def test_check_names_every_bad_property_and_says_what_is_expected() -> None:
@@ -60,10 +66,13 @@ def test_check_names_every_bad_property_and_says_what_is_expected() -> None:
     assert failures == {"name": "name is required"}
 
 
-def test_check_lets_unknown_values_through_during_preview() -> None:
-    inputs, failures = _checked({"project_id": UNKNOWN, "name": "bolt"})
+@pytest.mark.parametrize("unknown", [UNKNOWN, Unknown()], ids=["sentinel", "deserialized"])
+def test_check_lets_unknown_values_through_during_preview(unknown: object) -> None:
+    inputs, failures = _checked({"project_id": unknown, "name": "bolt"})
     assert failures == {}
     assert inputs["project_id"] == UNKNOWN
+    _, failures = _checked({"project_id": unknown, "name": " "})
+    assert set(failures) == {"name"}
 
 
 def test_check_reports_a_missing_profile_with_the_keys_to_set() -> None:
@@ -98,7 +107,7 @@ def test_diff_replaces_only_when_the_profile_moves_to_another_account() -> None:
         ["profile"],
     )
     # another profile name for the same account: no replacement
-    changes, replaces = _diff(_stored(), {"project_id": PROJECT, "name": "bolt", "profile": "dev-alias"})
+    _, replaces = _diff(_stored(), {"project_id": PROJECT, "name": "bolt", "profile": "dev-alias"})
     assert replaces == []
     # new credentials for the same account are not a change at all
     _config.set_stack_config(
@@ -140,7 +149,9 @@ class FakeClock:
 
 def _context(clock: FakeClock, budget: float) -> Context:
     profile = _config.resolve_profile()
-    return Context(client=None, profile=profile, budget_seconds=budget, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    return Context(
+        client=None, profile=profile, budget_seconds=budget, clock=clock, sleep=clock.sleep
+    )  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("duration", [3.0, 60.0, 600.0, 3600.0])
@@ -152,7 +163,9 @@ def test_polling_notices_completion_quickly_and_polls_sparingly(duration: float)
         polls.append(clock.now)
         return "done" if clock.now >= duration else None
 
-    assert _context(clock, budget=2 * duration + 60).wait_for(poll, what="x", on_timeout="") == "done"
+    assert (
+        _context(clock, budget=2 * duration + 60).wait_for(poll, what="x", on_timeout="") == "done"
+    )
     assert clock.now - duration <= max(5.0, 0.1 * duration)
     assert len(polls) <= 120 * max(1.0, duration / 3600) + 10
 
@@ -190,7 +203,9 @@ def test_rollback_undoes_newest_first_and_reports_what_it_could_not_undo() -> No
     ctx = _context(FakeClock(), budget=10)
     ctx.on_failure("delete project", lambda: done.append("project"))
     ctx.on_failure("delete tag", lambda: done.append("tag"))
-    ctx.on_failure("gone already", lambda: (_ for _ in ()).throw(errors.NotFound("NotFoundTag", "x", 404)))
+    ctx.on_failure(
+        "gone already", lambda: (_ for _ in ()).throw(errors.NotFound("NotFoundTag", "x", 404))
+    )
     ctx.on_failure("unpublish", lambda: (_ for _ in ()).throw(RuntimeError("still busy")))
     left = ctx._roll_back()
     assert done == ["tag", "project"]

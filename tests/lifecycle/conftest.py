@@ -1,0 +1,78 @@
+"""Fixtures for lifecycle tests: the emulator, a stack driven by the engine driver, seeding.
+
+A lifecycle test plays `pulumi up`/`refresh`/`destroy` through :class:`tests.engine.Stack`
+against the real provider classes running in the SDK's dynamic-provider server, and checks
+the emulator's state after each step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from customvision_emulator.testing import RunningEmulator
+from pulumi_customvision._rest import TrainingClient
+from tests.engine import ProviderServer, Resource, Secret, Stack
+
+GENERAL_DETECTION = "da2e3a8a-40a5-4171-82f4-58522f70fbc1"
+
+
+def resource_type(name: str) -> str:
+    """The type token of one of our resource classes, as the SDK registers it."""
+    return f"pulumi-python:dynamic/customvision:{name}"
+
+
+def declare(provider: Any, kind: str, **inputs: Any) -> Resource:
+    """A declaration as ``cv.<kind>(name, **inputs)`` registers it (None inputs omitted)."""
+    return Resource(
+        provider, {k: v for k, v in inputs.items() if v is not None}, type=resource_type(kind)
+    )
+
+
+def stack_config(emu: RunningEmulator, **extra: Any) -> dict[str, Any]:
+    """Stack configuration pointing the default profile at ``emu``."""
+    return {
+        "customvision:endpoint": emu.url,
+        "customvision:trainingKey": Secret(emu.training_key),
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def provider_server(customvision_emulator_server: RunningEmulator) -> Iterator[ProviderServer]:
+    """One dynamic-provider server for the session, configured for the session emulator."""
+    server = ProviderServer(stack_config(customvision_emulator_server))
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def stack(
+    customvision_emulator: RunningEmulator, provider_server: ProviderServer
+) -> Iterator[Stack]:
+    """An empty stack on the shared server (restarted if a test killed it)."""
+    if not provider_server.alive:
+        provider_server.restart()
+    with Stack(server=provider_server) as s:
+        yield s
+
+
+@pytest.fixture
+def client(customvision_emulator: RunningEmulator) -> TrainingClient:
+    """A REST client for seeding and inspecting the emulator outside the provider."""
+    return TrainingClient(customvision_emulator.url, customvision_emulator.training_key)
+
+
+@pytest.fixture
+def project_id(client: TrainingClient) -> str:
+    """A fresh object-detection project, made outside Pulumi."""
+    return client.create_project("seeded", domain_id=GENERAL_DETECTION).id
+
+
+def emulator_project(emu: RunningEmulator, project_id: str) -> dict[str, Any]:
+    """The emulator's full dump of one project (tags, images, iterations)."""
+    return next(p for p in emu.admin.state()["projects"] if p["id"] == project_id)
