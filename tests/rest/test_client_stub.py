@@ -19,9 +19,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
+
 from pulumi_customvision._rest import ClientSettings, TrainingClient, errors, models
 from pulumi_customvision._rest.client import IDEMPOTENT_OPERATIONS, is_idempotent
-from requests.adapters import HTTPAdapter
 
 from .stub import DROP, Reply, StubServer, free_port, running_stub
 from .windows import max_in_any_window

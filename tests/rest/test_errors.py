@@ -7,6 +7,7 @@ import pickle
 from pathlib import Path
 
 import pytest
+
 from pulumi_customvision._rest import errors
 from pulumi_customvision._rest.errors import (
     BadRequest,

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+
 from pulumi_customvision._rest import ratelimit
 from pulumi_customvision._rest.ratelimit import RateLimiter, limiter_for
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from pulumi_customvision._rest import errors, versions
 
 SPECS = Path(__file__).resolve().parents[3] / "shared" / "specs"

@@ -471,10 +471,10 @@ class TrainingClient:
             if error.status == 429 and outcome.retry_after is not None:
                 self._requests_limiter.hold_off(outcome.retry_after)
             logger.debug(
-                "%s %s: %s %s; retrying in %.3f s",
+                "%s %s: %s (%s); retrying in %.3f s",
                 method,
                 shown_url,
-                error.status if error.status is not None else "no response",
+                f"HTTP {error.status}" if error.status is not None else "no response",
                 error.code,
                 wait,
             )
