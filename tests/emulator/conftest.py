@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import requests
+
 from customvision_emulator.testing import RunningEmulator
 
 GENERAL_CLASSIFICATION = "ee85a74c-405e-4adc-bb47-ffa8ca0c9f31"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import requests
+
 from customvision_emulator.testing import DEFAULT_TRAINING_KEY, RunningEmulator
 
 from .conftest import GENERAL_CLASSIFICATION, GENERAL_DETECTION, Api

@@ -11,9 +11,10 @@ from azure.cognitiveservices.vision.customvision.training.models import (
     CustomVisionErrorException,
     ImageRegionCreateEntry,
 )
-from customvision_emulator.testing import RunningEmulator
 from msrest.authentication import ApiKeyCredentials
 from msrest.exceptions import HttpOperationError
+
+from customvision_emulator.testing import RunningEmulator
 
 from .conftest import GENERAL_DETECTION, PREDICTION_ID, png
 

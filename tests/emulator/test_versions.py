@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from customvision_emulator.testing import RunningEmulator
 
 from .conftest import GENERAL_DETECTION, PREDICTION_ID, Api
