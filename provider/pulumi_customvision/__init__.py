@@ -7,11 +7,15 @@ the environment, never from resource inputs.
 
 from ._lifecycle import ProviderError, Timeouts
 from ._rest.errors import CustomVisionError
+from .image_regions import ImageRegions, ImageRegionsArgs, Region
 from .tag import Tag, TagArgs
 
 __all__ = [
     "CustomVisionError",
+    "ImageRegions",
+    "ImageRegionsArgs",
     "ProviderError",
+    "Region",
     "Tag",
     "TagArgs",
     "Timeouts",
