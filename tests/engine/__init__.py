@@ -25,12 +25,14 @@ from .server import (
     provider_server,
 )
 from .stack import (
+    BackgroundOp,
     CheckFailedError,
     Resource,
     ResourceState,
     Stack,
     Step,
     StepLog,
+    wait_until,
 )
 from .values import (
     PROVIDER_KEY,
@@ -46,6 +48,7 @@ __all__ = [
     "DYNAMIC_RESOURCE_TYPE",
     "PROVIDER_KEY",
     "UNKNOWN",
+    "BackgroundOp",
     "CheckFailedError",
     "CheckFailure",
     "CheckResult",
@@ -67,5 +70,6 @@ __all__ = [
     "provider_server",
     "serialize_provider_property",
     "unwrap_secrets",
+    "wait_until",
     "with_provider",
 ]

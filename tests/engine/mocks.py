@@ -135,7 +135,9 @@ class ProviderMocks(pulumi.runtime.Mocks):
         handler = self.calls.get(args.token)
         return (handler(dict(args.args)) if handler else dict(args.args)), None
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
         """Route a registration: dynamic -> real provider, StackReference, or echo.
 
         A provider error (or check failure) is recorded, not raised: raising here would
@@ -174,7 +176,7 @@ class ProviderMocks(pulumi.runtime.Mocks):
                 self._providers[serialized] = provider
             return provider
 
-    def _dynamic(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+    def _dynamic(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         wire = dict(args.inputs)
         plain, _ = _strip_wire_secrets(wire)
         serialized = plain[PROVIDER_KEY]
@@ -204,7 +206,7 @@ class ProviderMocks(pulumi.runtime.Mocks):
         )
         return id_, raw_outs
 
-    def _stack_reference(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+    def _stack_reference(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         name = str(args.inputs.get("name") or args.resource_id or args.name)
         given = self.stack_references.get(name, {})
         outputs = {

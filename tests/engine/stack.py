@@ -40,6 +40,8 @@ provider returned some) are replaced.
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, TypeVar
@@ -374,6 +376,14 @@ class Stack:
                 raise AssertionError(f"second up was not empty: {detail}")
         return log
 
+    def up_in_background(self, resources: Declarations, **kwargs: Any) -> BackgroundOp:
+        """Start ``up(resources, **kwargs)`` on a thread, for crash tests (:class:`BackgroundOp`).
+
+        Typical use: start it, wait until the service saw the request, ``self.server.kill()``,
+        then ``op.wait()`` raises the :class:`ProviderError` (``.crashed``).
+        """
+        return BackgroundOp(lambda: self.up(resources, **kwargs))
+
     def preview(self, resources: Declarations) -> StepLog:
         """What ``up`` would do: ``Check`` and ``Diff`` only, unknowns allowed; state unchanged."""
         decls = _normalize(resources)
@@ -612,6 +622,49 @@ class Stack:
             del self.resources[name]
             log.append(Step(name, "delete", st.urn, id=st.id))
         return log
+
+
+class BackgroundOp:
+    """A stack operation running on a daemon thread (from :meth:`Stack.up_in_background`)."""
+
+    def __init__(self, fn: Callable[[], StepLog]) -> None:
+        """Start ``fn`` on a new thread."""
+        self.result: StepLog | None = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Callable[[], StepLog]) -> None:
+        try:
+            self.result = fn()
+        except BaseException as exc:
+            self.error = exc
+
+    @property
+    def done(self) -> bool:
+        """True once the operation returned or raised."""
+        return not self._thread.is_alive()
+
+    def wait(self, timeout: float = 60.0) -> StepLog:
+        """Wait (bounded) and return the step log, or raise what the operation raised."""
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise TimeoutError(f"stack operation still running after {timeout}s")
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+
+def wait_until(
+    predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.02
+) -> None:
+    """Poll ``predicate`` until it is truthy; ``TimeoutError`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"condition not met within {timeout}s")
+        time.sleep(interval)
 
 
 def declare(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from tests.engine import (
     Secret,
     Stack,
     live_servers,
+    wait_until,
     with_provider,
 )
 from tests.engine.toy_provider import (
@@ -283,26 +283,13 @@ def test_secrets_in_inputs_and_outputs(stack: Stack) -> None:
 
 def test_kill_mid_create_then_restart(data_dir: Path, store: Store, no_leaks: None) -> None:
     with Stack({"toy:dataDir": str(data_dir)}) as st:
-        errors: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                st.up({"k1": item("k1", create_delay=30)})
-            except BaseException as exc:
-                errors.append(exc)
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not any(op[:1] == ["create-started"] for op in ops_for_all(store, "k1")):
-            assert time.monotonic() < deadline, "create never started"
-            time.sleep(0.02)
+        op = st.up_in_background({"k1": item("k1", create_delay=30)})
+        wait_until(lambda: ["create-started"] in [o[:1] for o in ops_for_all(store, "k1")])
         pid = st.server.pid
         st.server.kill()
-        thread.join(timeout=10)
-        assert not thread.is_alive()
-        assert len(errors) == 1 and isinstance(errors[0], ProviderError)
-        assert errors[0].crashed
+        with pytest.raises(ProviderError) as err:
+            op.wait(timeout=10)
+        assert err.value.crashed and err.value.resource == "k1"
         assert not st.server.alive and "k1" not in st.resources
         assert pid is not None and not _pid_running(pid)
 

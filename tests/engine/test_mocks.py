@@ -27,7 +27,9 @@ def mocks(tmp_path: Path) -> ProviderMocks:
     )
 
 
-def test_program_runs_real_provider_and_exports_resolve(mocks: ProviderMocks, tmp_path: Path):
+def test_program_runs_real_provider_and_exports_resolve(
+    mocks: ProviderMocks, tmp_path: Path
+) -> None:
     result = run_program(PROGRAM, mocks)
     store = Store(tmp_path).read()
     first = result.resources["first"]
