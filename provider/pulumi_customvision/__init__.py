@@ -5,18 +5,32 @@ Python plugin process. Credentials come from stack configuration (``customvision
 the environment, never from resource inputs.
 """
 
+from . import domains
 from ._lifecycle import ProviderError, Timeouts
 from ._rest.errors import CustomVisionError
 from .image_regions import ImageRegions, ImageRegionsArgs, Region
+from .iteration import Iteration, IterationArgs
+from .project import Project, ProjectArgs
+from .project_export import ProjectExport, ProjectExportArgs
 from .tag import Tag, TagArgs
+from .trained_iteration import TrainedIteration, TrainedIterationArgs
 
 __all__ = [
     "CustomVisionError",
     "ImageRegions",
     "ImageRegionsArgs",
+    "Iteration",
+    "IterationArgs",
+    "Project",
+    "ProjectArgs",
+    "ProjectExport",
+    "ProjectExportArgs",
     "ProviderError",
     "Region",
     "Tag",
     "TagArgs",
     "Timeouts",
+    "TrainedIteration",
+    "TrainedIterationArgs",
+    "domains",
 ]

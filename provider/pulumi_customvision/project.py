@@ -1,0 +1,459 @@
+"""``Project``: a Custom Vision project, created (CreateProject) or imported (ImportProject).
+
+With ``import_token`` the project is imported from another account's export (environment
+promotion): ImportProject, then GetProject until the import has ``Succeeded``. Without it,
+CreateProject makes an empty project. Name, description and settings update in place
+(UpdateProject); a new ``import_token`` replaces the project. Destroying it calls
+DeleteProject (unpublishing its iterations first with ``force_destroy=True``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
+
+import pulumi
+import pulumi.dynamic as dyn
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from . import domains
+from ._computed import ServiceDefaultsProvider, covers
+from ._config import Profile
+from ._iterations import iso
+from ._lifecycle import (
+    Context,
+    CustomVisionResource,
+    PollPolicy,
+    ProviderError,
+    ResourceArgs,
+    Timeouts,
+    UuidStr,
+    arg,
+)
+from ._rest import errors, models, versions
+
+ClassificationType = Literal["Multiclass", "Multilabel"]
+ExportPlatform = Literal["CoreML", "TensorFlow", "DockerFile", "ONNX", "VAIDK", "OpenVino"]
+
+IMPORT_POLL = PollPolicy(initial=0.25, growth=0.1, maximum=30.0)
+"""Imports take seconds to minutes: look often at first, then less and less."""
+
+
+def _sorted_platforms(value: list[str] | None) -> list[str] | None:
+    return sorted(set(value)) if value is not None else None
+
+
+class ImageProcessingSettingsArgs(BaseModel):
+    """Image preprocessing of a project (API v3.2+)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    augmentation_methods: dict[str, bool] | None = Field(
+        None,
+        description="Augmentations to apply while training, e.g. {'rotation': True}.",
+    )
+
+
+class ProjectSettingsArgs(BaseModel):
+    """The writable settings of a project; only the keys given are managed.
+
+    The service fills in the others with its defaults; they show in the ``settings`` output
+    and are not a change.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    domain_id: UuidStr | None = Field(
+        None, description="Domain (see pulumi_customvision.domains); same as the top-level input."
+    )
+    classification_type: ClassificationType | None = Field(
+        None, description="'Multiclass' or 'Multilabel' (classification domains only)."
+    )
+    target_export_platforms: list[ExportPlatform] | None = Field(
+        None, description="Platforms a compact domain's models can be exported to."
+    )
+    use_negative_set: bool | None = Field(None, description="Train with the negative set.")
+    detection_parameters: str | None = Field(None, description="Detection parameters.")
+    image_processing_settings: ImageProcessingSettingsArgs | None = Field(
+        None, description="Image preprocessing (augmentation) settings."
+    )
+
+    _sort = field_validator("target_export_platforms")(_sorted_platforms)
+
+
+class ProjectArgs(ResourceArgs):
+    """Inputs of :class:`Project`."""
+
+    name: str | None = arg(
+        "Name of the project. Renaming updates in place. Required to create a project; "
+        "with `import_token`, unset keeps the name the service gives the import.",
+        default=None,
+    )
+    description: str | None = arg("Description of the project.", default=None)
+    import_token: str | None = arg(
+        "Export token (a secret; `ProjectExport.token`) of a project to import instead of "
+        "creating an empty one. A new token imports anew (replaces the project). Tokens "
+        "expire after about 24 hours.",
+        default=None,
+        replaces=True,
+    )
+    domain_id: UuidStr | None = arg(
+        "Domain of the project (see `pulumi_customvision.domains`); the service's default "
+        "is General classification. Changing it updates in place within the same kind "
+        "(classification or object detection).",
+        default=None,
+    )
+    classification_type: ClassificationType | None = arg(
+        "'Multiclass' (one tag per image) or 'Multilabel'; classification domains only.",
+        default=None,
+    )
+    target_export_platforms: list[ExportPlatform] | None = arg(
+        "Platforms the models of a compact domain can be exported to.", default=None
+    )
+    settings: ProjectSettingsArgs | None = arg(
+        "Further project settings; only the keys given are managed.", default=None
+    )
+    force_destroy: bool = arg(
+        "On destroy, unpublish the project's published iterations first; without it, a "
+        "published iteration stops the destroy with an error.",
+        default=False,
+    )
+    timeouts: Timeouts | None = arg(
+        "How long to wait for an import (`create`, default 30m).", default=None
+    )
+
+    _sort = field_validator("target_export_platforms")(_sorted_platforms)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be empty; give the project a name or leave it unset")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProjectArgs:
+        if self.import_token is None and self.name is None:
+            raise ValueError("name is required to create a project (or give an import_token)")
+        if self.settings is not None:
+            for key in ("domain_id", "classification_type", "target_export_platforms"):
+                top, inner = getattr(self, key), getattr(self.settings, key)
+                if top is not None and inner is not None and top != inner:
+                    raise ValueError(f"{key} and settings.{key} disagree; set only one of them")
+        domain = self.wanted_settings().get("domain_id")
+        if domain in domains.OBJECT_DETECTION_DOMAINS and self.classification_type is not None:
+            raise ValueError(
+                "classification_type applies to classification domains only; remove it for "
+                "an object-detection domain"
+            )
+        return self
+
+    def wanted_settings(self) -> dict[str, Any]:
+        """The settings the user manages (top-level domain inputs merged in), snake_case."""
+        wanted = self.settings.model_dump(exclude_none=True) if self.settings else {}
+        for key in ("domain_id", "classification_type", "target_export_platforms"):
+            if getattr(self, key) is not None:
+                wanted[key] = getattr(self, key)
+        return wanted
+
+
+def _outputs(project: models.Project) -> dict[str, Any]:
+    """The outputs that reflect the service: what refresh compares to detect drift."""
+    settings = project.settings or models.ProjectSettings()
+    return {
+        "name": project.name,
+        "description": project.description,
+        "settings": settings.model_dump(mode="json", exclude_none=True),
+        "status": project.status,
+        "created": iso(project.created),
+        "last_modified": iso(project.last_modified),
+        "domain_id": settings.domain_id,
+        "classification_type": settings.classification_type,
+        "target_export_platforms": sorted(settings.target_export_platforms or []),
+    }
+
+
+def token_digest(token: str) -> str:
+    """What state keeps of an import token: its SHA-256, enough to notice a new token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class ProjectProvider(ServiceDefaultsProvider[ProjectArgs]):
+    """The REST steps of :class:`Project`."""
+
+    args_model = ProjectArgs
+    kind = "project"
+    default_timeouts: ClassVar[Mapping[str, float]] = {"create": 1800, "update": 600, "delete": 600}
+    computed_when_unset = frozenset(
+        {"name", "description", "domain_id", "classification_type", "target_export_platforms"}
+    )
+    compared_by_given_keys = frozenset({"settings"})
+
+    def check_for(self, args: ProjectArgs, profile: Profile) -> list[tuple[str, str]]:
+        if args.import_token is not None:
+            return self.requires(profile, "import_token", "ImportProject")
+        return []
+
+    def state_from_args(self, args: ProjectArgs) -> dict[str, Any]:
+        state = args.model_dump(mode="json", exclude_none=True, exclude={"import_token"})
+        if args.import_token is not None:
+            state["import_token_sha256"] = token_digest(args.import_token)
+        return state
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
+        """As the base, but a replacement in the same account deletes first when named.
+
+        Project names are unique in an account, so the new project could not take the
+        name while the old one exists (the usual rule for explicitly named resources).
+        """
+        result = super().diff(_id, olds, news)
+        replaces = list(result.replaces or [])
+        if replaces and "profile" not in replaces and news.get("name"):
+            return dyn.DiffResult(
+                changes=result.changes, replaces=replaces, delete_before_replace=True
+            )
+        return result
+
+    # -- create ----------------------------------------------------------------------
+
+    def on_create(self, ctx: Context, args: ProjectArgs) -> tuple[str, dict[str, Any]]:
+        if args.import_token is not None:
+            project = self._import(ctx, args, args.import_token)
+        else:
+            assert args.name is not None  # the args model requires it without a token
+            name = args.name
+            project = ctx.create_or_find(
+                lambda: ctx.client.create_project(
+                    name,
+                    description=args.description,
+                    domain_id=args.domain_id,
+                    classification_type=args.classification_type,
+                    target_export_platforms=args.target_export_platforms,
+                ),
+                lambda: self._find(ctx, name),
+            )
+            created_id = project.id
+            ctx.on_failure(
+                f"delete project {created_id}", lambda: ctx.client.delete_project(created_id)
+            )
+        project = self._apply(ctx, project, args)
+        return project.id, _outputs(project)
+
+    def _import(self, ctx: Context, args: ProjectArgs, token: str) -> models.Project:
+        name_in_query = (
+            args.name
+            if versions.supports_parameter(ctx.profile.api_version, "ImportProject", "name")
+            else None
+        )
+        try:
+            project = ctx.create_or_find(
+                lambda: ctx.client.import_project(token, name=name_in_query),
+                lambda: self._find(ctx, name_in_query) if name_in_query else None,
+            )
+        except errors.BadRequest as exc:
+            if exc.code == "BadRequestInvalidImportToken":
+                raise ProviderError(
+                    "the import token is invalid or has expired (export tokens last about 24 "
+                    "hours): export the source project again (replace its ProjectExport, e.g. "
+                    "change its triggers) and import the new token"
+                ) from None
+            raise
+        imported_id = project.id
+        ctx.on_failure(
+            f"delete the half-imported project {imported_id}",
+            lambda: ctx.client.delete_project(imported_id),
+        )
+
+        def poll() -> models.Project | None:
+            current = ctx.client.get_project(imported_id)
+            return None if current.status == "Importing" else current
+
+        project = ctx.wait_for(
+            poll,
+            what=f"the import of project {imported_id}",
+            on_timeout=(
+                "the half-imported project was deleted; raise timeouts.create (the export's "
+                "estimated_import_time_ms says how long an import takes) and run `pulumi up` "
+                "again"
+            ),
+            policy=IMPORT_POLL,
+        )
+        if project.status == "Failed":
+            raise ProviderError(
+                f"the service could not import the project (status Failed, project "
+                f"{imported_id} was deleted); export the source project again and retry, and "
+                "check that this account's pricing tier has room for its images and iterations"
+            )
+        return project
+
+    # -- update, read, delete --------------------------------------------------------
+
+    def on_update(
+        self,
+        ctx: Context,
+        id_: str,
+        olds: dict[str, Any],
+        args: ProjectArgs,
+        changed: frozenset[str],
+    ) -> dict[str, Any]:
+        return _outputs(self._apply(ctx, ctx.client.get_project(id_), args))
+
+    def on_read(self, ctx: Context, id_: str, olds: dict[str, Any]) -> dict[str, Any] | None:
+        return _outputs(ctx.client.get_project(id_))
+
+    def on_delete(self, ctx: Context, id_: str, olds: dict[str, Any]) -> None:
+        try:
+            ctx.client.delete_project(id_)
+            return
+        except errors.BadRequest:
+            published = [i for i in ctx.client.get_iterations(id_) if i.publish_name]
+            if not published:
+                raise
+        names = ", ".join(f"{i.name!r} as {i.publish_name!r}" for i in published)
+        if not olds.get("force_destroy"):
+            raise ProviderError(
+                f"project {olds.get('name', id_)!r} still has published iterations ({names}): "
+                "remove their publish_name (or destroy the resources that publish them) first, "
+                "or set force_destroy=True on the project to unpublish them when it is destroyed"
+            )
+        for iteration in published:
+            ctx.client.unpublish_iteration(id_, iteration.id)
+        ctx.client.delete_project(id_)
+
+    # -- helpers ---------------------------------------------------------------------
+
+    @staticmethod
+    def _find(ctx: Context, name: str) -> models.Project | None:
+        wanted = name.casefold()
+        return next((p for p in ctx.client.get_projects() if p.name.casefold() == wanted), None)
+
+    @staticmethod
+    def _apply(ctx: Context, project: models.Project, args: ProjectArgs) -> models.Project:
+        """UpdateProject with what differs from the inputs (nothing if nothing differs)."""
+        changes: dict[str, Any] = {}
+        if args.name is not None and project.name != args.name:
+            changes["name"] = args.name
+        if args.description is not None and (project.description or "") != args.description:
+            changes["description"] = args.description
+        current = project.settings or models.ProjectSettings()
+        wanted = args.wanted_settings()
+        have = current.model_dump(exclude_none=True)
+        have["target_export_platforms"] = sorted(current.target_export_platforms or [])
+        if not covers(have, wanted):
+            changes["settings"] = models.ProjectSettings.model_validate({**have, **wanted})
+        if not changes:
+            return project
+        return ctx.client.update_project(project.id, models.ProjectUpdate(**changes))
+
+
+class Project(CustomVisionResource):
+    """A Custom Vision project: created empty, or imported from another account's export.
+
+    Without ``import_token``, CreateProject makes an empty project (``name`` defaults to
+    the resource name). With ``import_token`` (a secret, usually ``ProjectExport.token`` of
+    a project in another account), ImportProject copies that project with its tags,
+    images, regions and trained iterations (which keep their names), and the provider
+    waits until the import has succeeded (budget: ``timeouts.create``, default 30
+    minutes). On API v3.3+ the name is given to the import; on v3.2 it is set right after.
+    A failed import deletes the half-imported project and says so.
+
+    ``name``, ``description``, the domain inputs and ``settings`` update in place
+    (UpdateProject). A new ``import_token`` replaces the project. Project names are
+    unique in an account, so a replacement of a named project deletes the old one first
+    (import into prod without ``name`` to have the new project imported before the old one
+    is deleted, under a name the service makes unique). State keeps only a SHA-256 digest of
+    the token. Destroying calls DeleteProject; published iterations stop it unless
+    ``force_destroy=True``.
+
+    Example::
+
+        dev = cv.Project("dev", name="parts", domain_id=cv.domains.GENERAL_OBJECT_DETECTION)
+        prod = cv.Project("prod", import_token=export.token, name="parts", profile="prod")
+    """
+
+    name: pulumi.Output[str]
+    """Name of the project."""
+    description: pulumi.Output[str | None]
+    """Description of the project."""
+    settings: pulumi.Output[dict[str, Any]]
+    """The project's settings as the service has them (domain, classification type, ...)."""
+    status: pulumi.Output[str]
+    """``Succeeded`` (or, for an import that is still running, ``Importing``)."""
+    created: pulumi.Output[str]
+    """When the project was created (ISO 8601, UTC)."""
+    last_modified: pulumi.Output[str]
+    """When the project was last changed (ISO 8601, UTC)."""
+    domain_id: pulumi.Output[str]
+    """Id of the project's domain."""
+    classification_type: pulumi.Output[str | None]
+    """'Multiclass' or 'Multilabel' (``None`` for object detection)."""
+    target_export_platforms: pulumi.Output[list[str]]
+    """Platforms the project's models can be exported to."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        name: pulumi.Input[str] | None = None,
+        description: pulumi.Input[str] | None = None,
+        import_token: pulumi.Input[str] | None = None,
+        domain_id: pulumi.Input[str] | None = None,
+        classification_type: pulumi.Input[str] | None = None,
+        target_export_platforms: pulumi.Input[list[pulumi.Input[str]]] | None = None,
+        settings: pulumi.Input[dict[str, Any]] | None = None,
+        force_destroy: pulumi.Input[bool] = False,
+        timeouts: pulumi.Input[dict[str, str]] | Timeouts | None = None,
+        profile: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Declare a project.
+
+        Args:
+            resource_name: The Pulumi name of this resource.
+            name: Name of the project (unique in the account); renaming updates in place.
+                Defaults to ``resource_name`` when creating; with ``import_token``, unset
+                keeps the name the service gives the imported project.
+            description: Description of the project.
+            import_token: Export token of a project to import (keep it a secret, e.g.
+                ``ProjectExport.token``); a new token replaces the project. Tokens expire
+                after about 24 hours.
+            domain_id: Domain, e.g. ``pulumi_customvision.domains.GENERAL_OBJECT_DETECTION``.
+            classification_type: ``"Multiclass"`` or ``"Multilabel"`` (classification only).
+            target_export_platforms: Export platforms of a compact domain, e.g. ``["ONNX"]``.
+            settings: Further settings (``use_negative_set``, ``detection_parameters``,
+                ``image_processing_settings``...); only the keys given are managed.
+            force_destroy: Unpublish the project's published iterations when destroying it.
+            timeouts: Budgets, e.g. ``{"create": "45m"}`` for a large import.
+            profile: Account profile (``customvision:profiles.<name>``); unset: the default.
+            opts: Pulumi resource options.
+        """
+        if name is None and import_token is None:
+            name = resource_name
+        if isinstance(timeouts, Timeouts):
+            timeouts = timeouts.model_dump(exclude_none=True)
+        super().__init__(
+            ProjectProvider(),
+            resource_name,
+            {
+                "name": name,
+                "description": description,
+                "import_token": pulumi.Output.secret(import_token)
+                if import_token is not None
+                else None,
+                "domain_id": domain_id,
+                "classification_type": classification_type,
+                "target_export_platforms": target_export_platforms,
+                "settings": settings,
+                "force_destroy": force_destroy,
+                "timeouts": timeouts,
+                "profile": profile,
+            },
+            outputs=(
+                "status",
+                "created",
+                "last_modified",
+                "import_token_sha256",
+            ),
+            opts=opts,
+        )
