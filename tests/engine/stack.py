@@ -75,13 +75,15 @@ class Resource:
 
     ``inputs`` may contain :class:`~tests.engine.values.Ref` and
     :class:`~tests.engine.values.Secret` anywhere. ``delete_before_replace`` and
-    ``additional_secret_outputs`` are the resource options of the same names.
+    ``additional_secret_outputs`` are the resource options of the same names; as in the
+    engine, ``delete_before_replace`` (``True`` or ``False``) overrides what the provider's
+    diff asks for, and ``None`` leaves the provider's choice.
     """
 
     provider: ResourceProvider
     inputs: Mapping[str, Any]
     type: str = DYNAMIC_RESOURCE_TYPE
-    delete_before_replace: bool = False
+    delete_before_replace: bool | None = None
     additional_secret_outputs: Sequence[str] = ()
 
 
@@ -522,7 +524,9 @@ class Stack:
             return Step(name, "update", urn, id=old.id, changed_keys=changed, diff_source=source)
 
         # Replacement: the engine checks again without olds (defaults are not carried over).
-        dbr = diff.delete_before_replace or decl.delete_before_replace
+        dbr = diff.delete_before_replace
+        if decl.delete_before_replace is not None:
+            dbr = decl.delete_before_replace
         rechecked = self._rpc("Check", name, self.server.check, {}, news, urn=urn)
         if rechecked.failures:
             raise CheckFailedError(name, rechecked.failures)

@@ -138,6 +138,13 @@ def test_delete_before_replace_resource_option(stack: Stack, store: Store) -> No
     stack.up({"r3": decl})
     assert [op[0] for op in ops_for(store, "r3")] == ["create", "delete", "create"]
     assert ops_for(store, "r3")[1][1] == old_id
+    # ... and False overrides a provider that asks for delete-before-replace.
+    stack.up({"r4": item("r4", replace_key="a", dbr=True)})
+    decl = Resource(
+        ToyProvider(), {"name": "r4", "replace_key": "b", "dbr": True}, delete_before_replace=False
+    )
+    assert not stack.up({"r4": decl}).step("r4").delete_before_replace
+    assert [op[0] for op in ops_for(store, "r4")] == ["create", "create", "delete"]
 
 
 def test_refs_and_removal_in_reverse_order(stack: Stack, store: Store) -> None:
