@@ -54,6 +54,7 @@ class ProgramCheckError(Exception):
     """A dynamic resource's ``check`` returned failures (the engine would stop here)."""
 
     def __init__(self, name: str, failures: list[dyn.CheckFailure]) -> None:
+        """Record the resource name and its (property, reason) failures."""
         self.name = name
         self.failures = [(f.property, f.reason) for f in failures]
         text = "; ".join(f"{p or '<resource>'}: {r}" for p, r in self.failures)

@@ -102,6 +102,7 @@ class ProviderError(Exception):
         exception_type: str | None = None,
         resource: str | None = None,
     ) -> None:
+        """Build the error from the RPC name, gRPC code, message and full details."""
         self.method = method
         self.code = code
         self.message = message

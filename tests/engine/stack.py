@@ -170,6 +170,7 @@ class CheckFailedError(ProviderError):
     """``check`` returned failures; ``failures`` lists them (property, reason)."""
 
     def __init__(self, resource: str, failures: list[CheckFailure]) -> None:
+        """Record the resource name and its failures."""
         self.failures = failures
         text = "; ".join(f"{f.property or '<resource>'}: {f.reason}" for f in failures)
         super().__init__("Check", "INVALID_ARGUMENT", text, "", "CheckFailure", resource)

@@ -41,6 +41,7 @@ class Store:
     """The toy's JSON file, read and written under an exclusive file lock."""
 
     def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+        """Use ``items.json`` in ``data_dir`` (created if missing)."""
         self.path = Path(data_dir) / "items.json"
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
