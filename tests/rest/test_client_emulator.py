@@ -333,3 +333,32 @@ def test_the_key_never_appears_in_errors_or_debug_logs(
     for text in texts:
         assert emu.training_key not in text and wrong_key not in text
         assert "SIGNATURE1234" not in text
+
+
+def test_images_from_files_and_urls_and_image_tags(emu: RunningEmulator) -> None:
+    client = make_client(emu)
+    project = client.create_project("files")
+    tag = client.create_tag(project.id, "bolt")
+    entries = [models.ImageFileCreateEntry(name=f"f{i}.png", contents=png(i)) for i in range(2)]
+    from_files = client.create_images_from_files(project.id, entries, tag_ids=[tag.id])
+    assert from_files.is_batch_successful
+    assert [r.status for r in from_files.images] == ["OK", "OK"]
+    duplicate = client.create_images_from_files(project.id, entries[:1])
+    assert duplicate.images[0].status == "OKDuplicate"
+    from_urls = client.create_images_from_urls(project.id, ["https://example.com/a.jpg"])
+    assert len(from_urls.images) == 1
+    image_id = from_urls.images[0].image.id if from_urls.images[0].image else ""
+    pair = models.ImageTagCreateEntry(image_id=image_id, tag_id=tag.id)
+    assert len(client.create_image_tags(project.id, [pair]).created) == 1
+    assert client.get_tagged_image_count(project.id, tag_ids=[tag.id]) == 3
+    client.delete_image_tags(project.id, [image_id], [tag.id])
+    assert client.get_tagged_image_count(project.id) == 2
+
+
+def test_update_project_from_a_model_sends_only_writable_fields(emu: RunningEmulator) -> None:
+    client = make_client(emu)
+    project = client.create_project("model", description="old")
+    project.description = "new"
+    updated = client.update_project(project.id, project, name="renamed")
+    assert (updated.name, updated.description) == ("renamed", "new")
+    assert updated.settings == project.settings

@@ -48,9 +48,10 @@ import logging
 import random
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, NoReturn, TypeVar
+from importlib import metadata
+from typing import TYPE_CHECKING, Annotated, Literal, NoReturn, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -70,6 +71,20 @@ from .errors import (
     describe_body,
     error_from_response,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import TypedDict, Unpack
+
+    class _RequestParts(TypedDict, total=False):
+        """What :meth:`TrainingClient._request` takes besides the operation."""
+
+        path: Mapping[str, str]
+        query: Mapping[str, object]
+        body: object
+        body_parameter: str
+        files: Sequence[tuple[str, tuple[str, bytes, str]]]
+        secrets: Sequence[str]
+
 
 __all__ = [
     "IDEMPOTENT_OPERATIONS",
@@ -130,7 +145,16 @@ IDEMPOTENT_OPERATIONS = frozenset(op for op in versions.OPERATIONS if is_idempot
 _ALWAYS_RETRIED_STATUSES = frozenset({429, 503})
 _SUCCESS_STATUSES = frozenset({200, 201, 202, 204, 207})
 _RETRY_AFTER_PARSER = Retry(0)
-_USER_AGENT = "pulumi-customvision/0.1"
+
+
+def _user_agent() -> str:
+    try:
+        return f"pulumi-customvision/{metadata.version('pulumi-customvision')}"
+    except metadata.PackageNotFoundError:
+        return "pulumi-customvision"
+
+
+_USER_AGENT = _user_agent()
 
 T = TypeVar("T")
 
@@ -644,10 +668,12 @@ class TrainingClient:
                 operation_id,
             ) from None
 
-    def _call(self, adapter: TypeAdapter[T], operation_id: str, **request: Any) -> T:
+    def _call(
+        self, adapter: TypeAdapter[T], operation_id: str, **request: Unpack[_RequestParts]
+    ) -> T:
         return self._parse(adapter, self._request(operation_id, **request), operation_id)
 
-    def _call_no_content(self, operation_id: str, **request: Any) -> None:
+    def _call_no_content(self, operation_id: str, **request: Unpack[_RequestParts]) -> None:
         self._request(operation_id, **request)
 
     # --- domains ----------------------------------------------------------------------------
@@ -701,18 +727,9 @@ class TrainingClient:
     ) -> models.Project:
         """UpdateProject: change the fields given (a model, or keyword arguments); the
         others keep their values."""
-        if isinstance(update, models.Project):
-            update = models.ProjectUpdate(
-                name=update.name, description=update.description, settings=update.settings
-            )
-        changes = update.model_copy() if update is not None else models.ProjectUpdate()
-        for field_name, value in (
-            ("name", name),
-            ("description", description),
-            ("settings", settings),
-        ):
-            if value is not None:
-                setattr(changes, field_name, value)
+        changes = _changes(
+            models.ProjectUpdate, update, name=name, description=description, settings=settings
+        )
         return self._call(
             _PROJECT, "UpdateProject", path={"projectId": project_id}, body=changes.to_api()
         )
@@ -892,14 +909,7 @@ class TrainingClient:
         type: str | None = None,
     ) -> models.Tag:
         """UpdateTag: change the fields given (a model, or keyword arguments)."""
-        if isinstance(update, models.Tag):
-            update = models.TagUpdate(
-                name=update.name, description=update.description, type=update.type
-            )
-        changes = update.model_copy() if update is not None else models.TagUpdate()
-        for field_name, value in (("name", name), ("description", description), ("type", type)):
-            if value is not None:
-                setattr(changes, field_name, value)
+        changes = _changes(models.TagUpdate, update, name=name, description=description, type=type)
         return self._call(
             _TAG,
             "UpdateTag",
@@ -957,6 +967,27 @@ class TrainingClient:
             path={"projectId": project_id},
             query={"tagIds": list(tag_ids) if tag_ids else None},
             files=files,
+        )
+
+    def create_images_from_files(
+        self,
+        project_id: str,
+        images: Sequence[models.ImageFileCreateEntry],
+        tag_ids: Sequence[str] | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> models.ImageCreateSummary:
+        """CreateImagesFromFiles: at most 64 images as JSON (contents base64-encoded)."""
+        _check_count("images", len(images), MAX_IMAGES_PER_BATCH)
+        batch = models.ImageFileCreateBatch(
+            images=list(images),
+            tag_ids=list(tag_ids) if tag_ids is not None else None,
+            metadata=dict(metadata) if metadata is not None else None,
+        )
+        return self._call(
+            _IMAGE_CREATE_SUMMARY,
+            "CreateImagesFromFiles",
+            path={"projectId": project_id},
+            body=batch.to_api(),
         )
 
     def get_images_by_ids(
@@ -1195,6 +1226,17 @@ class TrainingClient:
         )
 
 
+U = TypeVar("U", bound=models.ApiModel)
+
+
+def _changes(update_model: type[U], update: models.ApiModel | None, **fields: object) -> U:
+    """Build a partial-update body: the writable fields of ``update`` (a full model such as
+    a ``Project``, or an update model), overridden by the keyword arguments that are set."""
+    values = update.model_dump(include=set(update_model.model_fields)) if update else {}
+    values.update({name: value for name, value in fields.items() if value is not None})
+    return update_model.model_validate(values)
+
+
 def _check_count(what: str, count: int, limit: int) -> None:
     if count > limit:
         raise ValueError(f"at most {limit} {what} per call, got {count}; split the batch")
@@ -1207,10 +1249,10 @@ def _check_take(take: int | None) -> None:
         raise ValueError(f"take must be between 1 and {MAX_PAGE_SIZE}, got {take}")
 
 
-def _pages(fetch: Any, page_size: int) -> Iterator[models.Image]:
+def _pages(fetch: Callable[[int], list[models.Image]], page_size: int) -> Iterator[models.Image]:
     skip = 0
     while True:
-        page: list[models.Image] = fetch(skip)
+        page = fetch(skip)
         yield from page
         if len(page) < page_size:
             return

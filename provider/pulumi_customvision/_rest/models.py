@@ -314,6 +314,14 @@ class ImageUrlCreateBatch(ApiModel):
 class ImageFileCreateEntry(ApiModel):
     """One image to add from bytes (``contents`` is sent base64-encoded)."""
 
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+        ser_json_bytes="base64",
+        val_json_bytes="base64",
+    )
+
     name: str | None = None
     contents: bytes
     tag_ids: list[str] | None = None
