@@ -176,7 +176,7 @@ def _outputs(project: models.Project) -> dict[str, Any]:
 
 def token_digest(token: str) -> str:
     """What state keeps of an import token: its SHA-256, enough to notice a new token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return "sha256:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class ProjectProvider(ServiceDefaultsProvider[ProjectArgs]):
@@ -198,7 +198,8 @@ class ProjectProvider(ServiceDefaultsProvider[ProjectArgs]):
     def state_from_args(self, args: ProjectArgs) -> dict[str, Any]:
         state = args.model_dump(mode="json", exclude_none=True, exclude={"import_token"})
         if args.import_token is not None:
-            state["import_token_sha256"] = token_digest(args.import_token)
+            # Same key, so that a new token is a change of `import_token` (which replaces).
+            state["import_token"] = token_digest(args.import_token)
         return state
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
@@ -363,8 +364,8 @@ class Project(CustomVisionResource):
     unique in an account, so a replacement of a named project deletes the old one first
     (import into prod without ``name`` to have the new project imported before the old one
     is deleted, under a name the service makes unique). State keeps only a SHA-256 digest of
-    the token. Destroying calls DeleteProject; published iterations stop it unless
-    ``force_destroy=True``.
+    the token (``"sha256:..."`` in the ``import_token`` output). Destroying calls
+    DeleteProject; published iterations stop it unless ``force_destroy=True``.
 
     Example::
 
@@ -453,7 +454,6 @@ class Project(CustomVisionResource):
                 "status",
                 "created",
                 "last_modified",
-                "import_token_sha256",
             ),
             opts=opts,
         )
