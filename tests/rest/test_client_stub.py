@@ -275,6 +275,7 @@ def test_a_malformed_export_does_not_leak_its_token_into_the_error(stub: StubSer
     with pytest.raises(errors.UnexpectedResponse) as caught:
         client_for(stub).export_project("p1")
     assert "sig" not in str(caught.value) and "blob" not in str(caught.value)
+    assert caught.value.__context__ is None and caught.value.__cause__ is None
 
 
 def test_redirects_are_not_followed(stub: StubServer) -> None:
@@ -486,6 +487,7 @@ def test_the_key_and_the_token_never_appear_in_errors_or_logs(
     failures.append(refused.value)
     texts = [record.getMessage() for record in caplog.records]
     for failure in failures:
+        assert failure.__context__ is None and failure.__cause__ is None  # no hidden chain
         texts += [str(failure), repr(failure), "".join(traceback.format_exception(failure))]
     assert any("/projects/import?token=***" in text for text in texts)
     for text in texts:

@@ -42,6 +42,7 @@ last error is raised, and its message starts with "Gave up after N attempts in S
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import logging
@@ -143,6 +144,7 @@ IDEMPOTENT_OPERATIONS = frozenset(op for op in versions.OPERATIONS if is_idempot
 """Operations retried after any transient failure (see the module's retry table)."""
 
 _ALWAYS_RETRIED_STATUSES = frozenset({429, 503})
+_UNDECODABLE = object()
 _SUCCESS_STATUSES = frozenset({200, 201, 202, 204, 207})
 _RETRY_AFTER_PARSER = Retry(0)
 
@@ -429,7 +431,7 @@ class TrainingClient:
         response = self._send_with_retries(
             operation_id, spec.method, url, shown_url, headers, data, files, redactor
         )
-        return self._decode(operation_id, response)
+        return self._decode(operation_id, response, redactor)
 
     def _send_with_retries(
         self,
@@ -631,29 +633,35 @@ class TrainingClient:
             return _Attempt(TransportError("RequestFailed", message, None, operation_id), False)
         return _Attempt(TransportError(code, message, None, operation_id), False, ambiguous=True)
 
-    def _decode(self, operation_id: str, response: _Response) -> object:
+    def _decode(self, operation_id: str, response: _Response, redactor: Redactor) -> object:
+        """Decode a success body as JSON (``None`` when empty).
+
+        Errors are raised outside the ``except`` block so that they carry no context (a
+        decoder's exception holds the whole body, which may hold a secret such as a token).
+        """
         if not response.body.strip():
             return None
-        if "html" in response.content_type.lower():
+        decoded: object = _UNDECODABLE
+        if "html" not in response.content_type.lower():
+            with contextlib.suppress(UnicodeDecodeError, ValueError):
+                decoded = json.loads(response.body.decode("utf-8-sig"))
+        if decoded is _UNDECODABLE:
             raise UnexpectedResponse(
-                "UnexpectedContentType",
-                f"HTTP {response.status} carried {describe_body(response.body)}, not JSON",
+                "InvalidJson",
+                redactor.redact(
+                    f"HTTP {response.status} carried {describe_body(response.body)}, not JSON"
+                ),
                 response.status,
                 operation_id,
             )
-        try:
-            return json.loads(response.body.decode("utf-8-sig"))
-        except (UnicodeDecodeError, ValueError):
-            raise UnexpectedResponse(
-                "InvalidJson",
-                f"HTTP {response.status} carried {describe_body(response.body)}, not JSON",
-                response.status,
-                operation_id,
-            ) from None
+        return decoded
 
     @staticmethod
     def _parse(adapter: TypeAdapter[T], data: object, operation_id: str) -> T:
-        """Validate decoded JSON against the operation's result type."""
+        """Validate decoded JSON against the operation's result type.
+
+        The message names the fields and problems only, never the values received.
+        """
         try:
             return adapter.validate_python(data)
         except ValidationError as exc:
@@ -661,12 +669,12 @@ class TrainingClient:
                 f"{'.'.join(str(part) for part in problem['loc']) or 'body'}: {problem['msg']}"
                 for problem in exc.errors(include_input=False, include_url=False)[:5]
             )
-            raise UnexpectedResponse(
-                "UnexpectedShape",
-                f"the response does not have the documented shape ({problems})",
-                None,
-                operation_id,
-            ) from None
+        raise UnexpectedResponse(
+            "UnexpectedShape",
+            f"the response does not have the documented shape ({problems})",
+            None,
+            operation_id,
+        )
 
     def _call(
         self, adapter: TypeAdapter[T], operation_id: str, **request: Unpack[_RequestParts]
