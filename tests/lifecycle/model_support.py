@@ -79,8 +79,8 @@ class Servers:
             server.close()
 
 
-@pytest.fixture(scope="session")
-def servers() -> Iterator[Servers]:
+@pytest.fixture(scope="session", name="servers")
+def servers_fixture() -> Iterator[Servers]:
     """Provider servers shared by the session, by configuration."""
     pool = Servers()
     try:

@@ -1,4 +1,4 @@
-"""Project through the engine driver against the emulator: create, import, update, drift, destroy."""
+"""Project through the engine driver against the emulator: create, import, drift, destroy."""
 
 from __future__ import annotations
 
@@ -8,15 +8,16 @@ from customvision_emulator.testing import RunningEmulator
 from pulumi_customvision import domains
 from pulumi_customvision.project import token_digest
 from tests.engine import CheckFailedError, ProviderError, Secret, unwrap_secrets
-from tests.lifecycle.model_support import (  # noqa: F401 - `servers` is a fixture
+from tests.lifecycle.model_support import (
     PREDICTION_ID,
     Servers,
+    add_training_data,
     client_for,
     config,
     emulator_project,
     last_line,
     project,
-    servers,
+    servers_fixture,  # noqa: F401 - the `servers` fixture
     train_now,
     trainable_project,
     writes,
@@ -217,8 +218,6 @@ def test_published_iterations_block_destroy_unless_forced(
     stack = servers.stack(config(emu))
     stack.up({"dev": project(name="dev")})
     pid = stack.id("dev")
-    from tests.lifecycle.model_support import add_training_data
-
     add_training_data(client, pid)
     iteration = train_now(client, pid)
     client.publish_iteration(pid, iteration.id, "live", PREDICTION_ID)
