@@ -116,6 +116,11 @@ def iso(ts: float | None) -> str | None:
     return text.replace("+00:00", "Z")
 
 
+def iso_image(ts: float) -> str:
+    """Image, image-tag and region times as the service writes them: 7 digits, no zone."""
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0"
+
+
 def new_id() -> str:
     """A fresh lower-case GUID, as the service issues them."""
     return str(uuid.uuid4())
@@ -292,8 +297,14 @@ class Store:
             "imageCount": count,
         }
 
-    def _images_json(self, db: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[Json]:
-        """Images with their tags and regions, two queries for the whole page."""
+    def _images_json(
+        self, db: sqlite3.Connection, rows: Sequence[sqlite3.Row], fresh: bool = False
+    ) -> list[Json]:
+        """Images with their tags and regions, two queries for the whole page.
+
+        ``fresh`` renders images just created: the service answers their tag names as null
+        (recordings). Empty ``tags``/``regions``/``metadata`` are left out, as it does.
+        """
         ids = [r["id"] for r in rows]
         tags: dict[str, list[Json]] = {}
         regions: dict[str, list[Json]] = {}
@@ -306,7 +317,11 @@ class Store:
                 chunk,
             ):
                 tags.setdefault(t["image_id"], []).append(
-                    {"tagId": t["tag_id"], "tagName": t["name"], "created": iso(t["created"])}
+                    {
+                        "tagId": t["tag_id"],
+                        "tagName": None if fresh else t["name"],
+                        "created": iso_image(t["created"]),
+                    }
                 )
             for g in db.execute(
                 "SELECT r.*, t.name AS tag_name FROM regions r JOIN tags t ON t.id = r.tag_id "
@@ -316,8 +331,8 @@ class Store:
                 regions.setdefault(g["image_id"], []).append(
                     {
                         "regionId": g["id"],
-                        "tagName": g["tag_name"],
-                        "created": iso(g["created"]),
+                        "tagName": None if fresh else g["tag_name"],
+                        "created": iso_image(g["created"]),
                         "tagId": g["tag_id"],
                         "left": g["left"],
                         "top": g["top"],
@@ -327,25 +342,25 @@ class Store:
                 )
         out = []
         for r in rows:
-            uri = f"{_BLOB_HOST}/i-{r['project_id'].replace('-', '')}/i-{r['id'].replace('-', '')}"
-            thumb = (
-                f"{_BLOB_HOST}/i-{r['project_id'].replace('-', '')}/t-{r['id'].replace('-', '')}"
-            )
-            out.append(
-                {
-                    "id": r["id"],
-                    "created": iso(r["created"]),
-                    "width": r["width"],
-                    "height": r["height"],
-                    "imageUri": uri,
-                    "resizedImageUri": uri,
-                    "thumbnailUri": thumb,
-                    "originalImageUri": uri,
-                    "tags": tags.get(r["id"]),
-                    "regions": regions.get(r["id"]),
-                    "metadata": json.loads(r["metadata"]) if r["metadata"] else None,
-                }
-            )
+            folder = f"{_BLOB_HOST}/i-{r['project_id'].replace('-', '')}"
+            uri = f"{folder}/i-{r['id'].replace('-', '')}"
+            image: Json = {
+                "id": r["id"],
+                "created": iso_image(r["created"]),
+                "width": r["width"],
+                "height": r["height"],
+                "imageUri": uri,
+                "resizedImageUri": uri,
+                "thumbnailUri": f"{folder}/t-{r['id'].replace('-', '')}",
+                "originalImageUri": uri,
+            }
+            if r["id"] in tags:
+                image["tags"] = tags[r["id"]]
+            if r["id"] in regions:
+                image["regions"] = regions[r["id"]]
+            if r["metadata"]:
+                image["metadata"] = json.loads(r["metadata"])
+            out.append(image)
         return out
 
     # ------------------------------------------------------------------ lookups
@@ -1123,6 +1138,7 @@ class Store:
                             chunk,
                         )
                     ],
+                    fresh=True,
                 )
             }
             for result in results:
@@ -1409,7 +1425,7 @@ class Store:
                         "imageId": iid,
                         "regionId": rid,
                         "tagName": None,
-                        "created": iso(now),
+                        "created": iso_image(now),
                         "tagId": tid,
                         "left": box[0],
                         "top": box[1],
