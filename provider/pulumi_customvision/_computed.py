@@ -8,7 +8,10 @@ with the new inputs, so such an output would show up as a change on every ``pulu
 
 * a field in ``computed_when_unset`` is compared only when the user sets it;
 * a field in ``compared_by_given_keys`` (a mapping) is compared only on the keys the user
-  gives, so the service's other settings are not a change either.
+  gives, so the service's other settings are not a change either;
+* a field in ``released_when_unset`` (field -> output) is still a change when the user
+  unsets it while that output says the resource manages it (unsetting ``publish_name``
+  withdraws the publication this resource made).
 
 (Workaround for the lead: ``_lifecycle.arg(..., computed=True)`` would put this on the
 field itself.)
@@ -36,12 +39,14 @@ class ServiceDefaultsProvider(CustomVisionProvider[ArgsT]):
 
     computed_when_unset: ClassVar[frozenset[str]] = frozenset()
     compared_by_given_keys: ClassVar[frozenset[str]] = frozenset()
+    released_when_unset: ClassVar[Mapping[str, str]] = {}
 
     def _changed(self, olds: Mapping[str, Any], args: ArgsT) -> set[str]:
         changed = super()._changed(olds, args)
         stored = self.state_from_args(args)
         for key in self.computed_when_unset:
-            if key not in stored:
+            managed = self.released_when_unset.get(key)
+            if key not in stored and not (managed and olds.get(managed) is not None):
                 changed.discard(key)
         for key in self.compared_by_given_keys & changed:
             if key not in stored or covers(olds.get(key), stored[key]):

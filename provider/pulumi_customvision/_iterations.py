@@ -12,7 +12,9 @@ one, without the prediction endpoint ever going away.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 from ._lifecycle import Context, ProviderError
@@ -28,9 +30,22 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def iteration_outputs(iteration: models.Iteration) -> dict[str, Any]:
-    """The outputs that reflect an iteration in the service (what refresh compares)."""
+MANAGED = "managed_publish_name"
+"""Output: the publish name the resource itself published (``None``: it publishes nothing)."""
+
+RELEASED_WHEN_UNSET: Mapping[str, str] = MappingProxyType(
+    {"publish_name": MANAGED, "prediction_resource_id": MANAGED}
+)
+"""Unsetting these inputs withdraws the publication the resource made (a change to apply)."""
+
+
+def iteration_outputs(iteration: models.Iteration, managed: str | None) -> dict[str, Any]:
+    """The outputs that reflect an iteration in the service (what refresh compares).
+
+    ``managed`` is the publish name the resource asked for (kept as ``managed_publish_name``).
+    """
     return {
+        MANAGED: managed,
         "name": iteration.name,
         "status": iteration.status,
         "created": iso(iteration.created),

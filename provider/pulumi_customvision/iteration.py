@@ -85,6 +85,7 @@ class IterationProvider(ServiceDefaultsProvider[IterationArgs]):
     computed_when_unset = frozenset(
         {"name", "publish_name", "prediction_resource_id", "is_default"}
     )
+    released_when_unset = _iterations.RELEASED_WHEN_UNSET
 
     def check_for(self, args: IterationArgs, profile: Profile) -> list[tuple[str, str]]:
         failures: list[tuple[str, str]] = []
@@ -114,14 +115,14 @@ class IterationProvider(ServiceDefaultsProvider[IterationArgs]):
         changed: frozenset[str],
     ) -> dict[str, Any]:
         iteration = ctx.client.get_iteration(args.project_id, id_)
-        return self._converge(ctx, iteration, args, managed=olds.get("managed_publish_name"))
+        return self._converge(ctx, iteration, args, managed=olds.get(_iterations.MANAGED))
 
     def on_read(self, ctx: Context, id_: str, olds: dict[str, Any]) -> dict[str, Any] | None:
         iteration = ctx.client.get_iteration(olds["project_id"], id_)
-        return _iterations.iteration_outputs(iteration)
+        return _iterations.iteration_outputs(iteration, olds.get(_iterations.MANAGED))
 
     def on_delete(self, ctx: Context, id_: str, olds: dict[str, Any]) -> None:
-        _iterations.withdraw(ctx, olds["project_id"], id_, olds.get("managed_publish_name"))
+        _iterations.withdraw(ctx, olds["project_id"], id_, olds.get(_iterations.MANAGED))
 
     @staticmethod
     def _select(ctx: Context, args: IterationArgs) -> models.Iteration:
@@ -173,10 +174,7 @@ class IterationProvider(ServiceDefaultsProvider[IterationArgs]):
             args.prediction_resource_id,
             managed=managed,
         )
-        return {
-            **_iterations.iteration_outputs(iteration),
-            "managed_publish_name": args.publish_name,
-        }
+        return _iterations.iteration_outputs(iteration, args.publish_name)
 
 
 class Iteration(CustomVisionResource):
@@ -280,7 +278,7 @@ class Iteration(CustomVisionResource):
                 "classification_type",
                 "exportable",
                 "exportable_to",
-                "managed_publish_name",
+                _iterations.MANAGED,
             ),
             opts=opts,
         )

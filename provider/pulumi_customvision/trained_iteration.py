@@ -167,6 +167,7 @@ class TrainedIterationProvider(ServiceDefaultsProvider[TrainedIterationArgs]):
     kind = "trained iteration"
     default_timeouts: ClassVar[Mapping[str, float]] = {"create": 7200, "update": 600, "delete": 600}
     computed_when_unset = frozenset({"name", "publish_name", "prediction_resource_id"})
+    released_when_unset = _iterations.RELEASED_WHEN_UNSET
 
     def check_for(self, args: TrainedIterationArgs, profile: Profile) -> list[tuple[str, str]]:
         failures: list[tuple[str, str]] = []
@@ -205,7 +206,7 @@ class TrainedIterationProvider(ServiceDefaultsProvider[TrainedIterationArgs]):
         iteration = self._publish(ctx, iteration, args, managed=None)
         final = args.name or _base_name(iteration.name)
         iteration = _iterations.rename(ctx, args.project_id, iteration, final, take_over=True)
-        return iteration.id, _iterations.iteration_outputs(iteration)
+        return iteration.id, _iterations.iteration_outputs(iteration, args.publish_name)
 
     def _claimed(
         self, ctx: Context, args: TrainedIterationArgs, marker: str
@@ -361,11 +362,12 @@ class TrainedIterationProvider(ServiceDefaultsProvider[TrainedIterationArgs]):
             iteration = _iterations.rename(
                 ctx, args.project_id, iteration, args.name, take_over=True
             )
-        iteration = self._publish(ctx, iteration, args, managed=olds.get("publish_name"))
-        return _iterations.iteration_outputs(iteration)
+        iteration = self._publish(ctx, iteration, args, managed=olds.get(_iterations.MANAGED))
+        return _iterations.iteration_outputs(iteration, args.publish_name)
 
     def on_read(self, ctx: Context, id_: str, olds: dict[str, Any]) -> dict[str, Any] | None:
-        return _iterations.iteration_outputs(ctx.client.get_iteration(olds["project_id"], id_))
+        iteration = ctx.client.get_iteration(olds["project_id"], id_)
+        return _iterations.iteration_outputs(iteration, olds.get(_iterations.MANAGED))
 
     def on_delete(self, ctx: Context, id_: str, olds: dict[str, Any]) -> None:
         _iterations.withdraw(ctx, olds["project_id"], id_, "*")
@@ -519,6 +521,7 @@ class TrainedIteration(CustomVisionResource):
                 "exportable",
                 "exportable_to",
                 "is_default",
+                _iterations.MANAGED,
             ),
             opts=opts,
         )
