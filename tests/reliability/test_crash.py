@@ -1,0 +1,376 @@
+"""Crash suite: the provider server is SIGKILLed after each REST call of create/update/delete.
+
+How a crash point is made: the provider server is started with ``_hook/sitecustomize.py``
+on its path and ``CV_CRASH_AFTER_CALLS=k``; it kills itself right after the k-th API call
+has been answered by the emulator, before the provider sees the answer (the service acted,
+nobody recorded it: the worst moment). The points of an operation are k = 1..K, where K is
+the number of API calls the operation makes, counted in the emulator's request log on a
+clean run first. After the crash the next ``up`` (or ``destroy``) runs on a fresh server and
+must converge: the emulator holds exactly the declared objects, nothing duplicated, and no
+orphan (an object no state owns).
+
+The default run covers every point of the small operations and the first, middle and last
+points of the large ones; ``CV_LONG_TESTS=1`` covers every point of every operation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from customvision_emulator.testing import RunningEmulator
+from pulumi_customvision._rest import TrainingClient
+from pulumi_customvision.tag import TagProvider
+from tests.engine import ProviderError, ProviderServer, Stack
+from tests.lifecycle.conftest import GENERAL_DETECTION, declare, stack_config
+from tests.reliability.conftest import (
+    LONG,
+    hooked_env,
+    inventory,
+    orphans,
+    seed_detection_project,
+)
+
+Decls = dict[str, Any]
+
+
+def _provider(module: str, name: str) -> Any | None:
+    """A provider class of a resource module, if that resource has landed."""
+    try:
+        return getattr(importlib.import_module(f"pulumi_customvision.{module}"), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+@dataclasses.dataclass
+class Seeded:
+    emu: RunningEmulator
+    client: TrainingClient
+    project_id: str
+    tag_ids: list[str]
+    image_ids: list[str]
+    other_project_id: str
+
+
+@dataclasses.dataclass
+class Scenario:
+    """One operation to crash: ``before`` is deployed first (if any), then ``after`` is
+    applied with ``up`` (or the stack destroyed if ``after`` is ``None``); ``expect`` checks
+    the emulator once the operation has converged."""
+
+    name: str
+    before: Callable[[Seeded], Decls] | None
+    after: Callable[[Seeded], Decls] | None
+    expect: Callable[[Seeded, Stack], None]
+
+
+# --------------------------------------------------------------------------- expectations
+
+
+def _project(seed: Seeded, project_id: str) -> dict[str, Any]:
+    return next(p for p in seed.emu.admin.state()["projects"] if p["id"] == project_id)
+
+
+def _tags_named(seed: Seeded, project_id: str) -> dict[str, list[str]]:
+    named: dict[str, list[str]] = {}
+    for t in _project(seed, project_id)["tags"]:
+        named.setdefault(t["name"], []).append(t["id"])
+    return named
+
+
+def _expect_tag(name: str, *, in_other: bool = False) -> Callable[[Seeded, Stack], None]:
+    def check(seed: Seeded, stack: Stack) -> None:
+        pid = seed.other_project_id if in_other else seed.project_id
+        named = _tags_named(seed, pid)
+        assert named.get(name) == [stack.id("t")], f"tags of the project: {named}"
+        seeded = {f"tag{n}" for n in range(len(seed.tag_ids))}
+        assert set(named) == (set() if in_other else seeded) | {name}, f"tags: {named}"
+        if in_other:
+            assert set(_tags_named(seed, seed.project_id)) == seeded
+
+    return check
+
+
+def _expect_no_tag(seed: Seeded, stack: Stack) -> None:
+    assert set(_tags_named(seed, seed.project_id)) == {f"tag{n}" for n in range(2)}
+
+
+def _projects_named(seed: Seeded, name: str) -> list[str]:
+    return [p["id"] for p in seed.emu.admin.state()["projects"] if p["name"] == name]
+
+
+def _expect_project(name: str, description: str | None = None) -> Callable[[Seeded, Stack], None]:
+    def check(seed: Seeded, stack: Stack) -> None:
+        assert _projects_named(seed, name) == [stack.id("p")]
+        if description is not None:
+            assert _project(seed, stack.id("p"))["description"] == description
+
+    return check
+
+
+def _expect_no_project(name: str) -> Callable[[Seeded, Stack], None]:
+    def check(seed: Seeded, stack: Stack) -> None:
+        assert _projects_named(seed, name) == []
+
+    return check
+
+
+def _region_set(seed: Seeded) -> list[tuple[str, str, float, float, float, float]]:
+    found = []
+    for image in _project(seed, seed.project_id)["images"]:
+        for r in image.get("regions") or []:
+            found.append(
+                (
+                    image["id"],
+                    r["tagId"],
+                    round(r["left"], 6),
+                    round(r["top"], 6),
+                    round(r["width"], 6),
+                    round(r["height"], 6),
+                )
+            )
+    return sorted(found)
+
+
+def _regions(seed: Seeded, count: int, shift: float = 0.0) -> list[dict[str, Any]]:
+    regions = []
+    for n in range(count):
+        image = seed.image_ids[n % len(seed.image_ids)]
+        slot = n // len(seed.image_ids)
+        regions.append(
+            {
+                "image_id": image,
+                "tag_id": seed.tag_ids[n % len(seed.tag_ids)],
+                "left": round(0.01 * slot + shift, 6),
+                "top": 0.1,
+                "width": 0.05,
+                "height": 0.05,
+            }
+        )
+    return regions
+
+
+def _expect_regions(count: int, shift: float = 0.0) -> Callable[[Seeded, Stack], None]:
+    def check(seed: Seeded, stack: Stack) -> None:
+        wanted = sorted(
+            (r["image_id"], r["tag_id"], r["left"], r["top"], r["width"], r["height"])
+            for r in _regions(seed, count, shift)
+        )
+        have = _region_set(seed)
+        assert len(have) == len(set(have)), "duplicated regions"
+        assert have == wanted, f"{len(have)} regions in the emulator, {len(wanted)} declared"
+        if count:
+            assert stack.outputs("r")["count"] == count
+
+    return check
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def _tag(seed: Seeded, name: str, *, other: bool = False, **extra: Any) -> Decls:
+    pid = seed.other_project_id if other else seed.project_id
+    return {"t": declare(TagProvider(), "Tag", project_id=pid, name=name, **extra)}
+
+
+SCENARIOS: list[Scenario] = [
+    Scenario("tag-create", None, lambda s: _tag(s, "bolt"), _expect_tag("bolt")),
+    Scenario(
+        "tag-update",
+        lambda s: _tag(s, "bolt"),
+        lambda s: _tag(s, "hex-bolt", description="M6"),
+        _expect_tag("hex-bolt"),
+    ),
+    Scenario(
+        "tag-replace",
+        lambda s: _tag(s, "bolt"),
+        lambda s: _tag(s, "bolt", other=True),
+        _expect_tag("bolt", in_other=True),
+    ),
+    Scenario("tag-delete", lambda s: _tag(s, "bolt"), None, _expect_no_tag),
+]
+
+_ProjectProvider: Any = _provider("project", "ProjectProvider")
+if _ProjectProvider is not None:
+
+    def _proj(seed: Seeded, **inputs: Any) -> Decls:
+        return {"p": declare(_ProjectProvider(), "Project", **inputs)}
+
+    SCENARIOS += [
+        Scenario(
+            "project-create",
+            None,
+            lambda s: _proj(s, name="crash-p", domain_id=GENERAL_DETECTION),
+            _expect_project("crash-p"),
+        ),
+        Scenario(
+            "project-update",
+            lambda s: _proj(s, name="crash-p"),
+            lambda s: _proj(s, name="crash-p2", description="renamed"),
+            _expect_project("crash-p2", "renamed"),
+        ),
+        Scenario(
+            "project-delete",
+            lambda s: _proj(s, name="crash-p"),
+            None,
+            _expect_no_project("crash-p"),
+        ),
+    ]
+
+_RegionsProvider: Any = _provider("image_regions", "ImageRegionsProvider")
+if _RegionsProvider is not None:
+
+    def _regs(seed: Seeded, count: int, shift: float = 0.0) -> Decls:
+        return {
+            "r": declare(
+                _RegionsProvider(),
+                "ImageRegions",
+                project_id=seed.project_id,
+                regions=_regions(seed, count, shift),
+            )
+        }
+
+    SCENARIOS += [
+        Scenario("regions-create", None, lambda s: _regs(s, 300), _expect_regions(300)),
+        Scenario(
+            "regions-update",
+            lambda s: _regs(s, 200),
+            lambda s: _regs(s, 200, shift=0.5),
+            _expect_regions(200, shift=0.5),
+        ),
+        Scenario("regions-delete", lambda s: _regs(s, 200), None, _expect_regions(0)),
+    ]
+
+
+# --------------------------------------------------------------------------- the driver
+
+
+def _operate(stack: Stack, seed: Seeded, scenario: Scenario) -> None:
+    if scenario.after is None:
+        stack.destroy()
+    else:
+        stack.up(scenario.after(seed))
+
+
+def _api_calls(emu: RunningEmulator) -> int:
+    return len(emu.admin.requests())
+
+
+def _points(total: int) -> list[int]:
+    if LONG or total <= 4:
+        return list(range(1, total + 1))
+    return sorted({1, (total + 1) // 2, total})
+
+
+@pytest.fixture
+def seeded(customvision_emulator: RunningEmulator, client: TrainingClient) -> Seeded:
+    base = seed_detection_project(client, images=100, tags=2)
+    other = client.create_project("other", domain_id=GENERAL_DETECTION).id
+    return Seeded(
+        customvision_emulator,
+        client,
+        base["project_id"],
+        base["tag_ids"],
+        base["image_ids"],
+        other,
+    )
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_crash_after_each_call_converges(
+    scenario: Scenario,
+    seeded: Seeded,
+    steady_server: ProviderServer,
+    customvision_emulator_server: RunningEmulator,
+    tmp_path: Path,
+) -> None:
+    emu = seeded.emu
+    baseline = inventory(emu.admin.state())
+    if not steady_server.alive:
+        steady_server.restart()
+
+    # A clean run counts the operation's API calls (K) and records what they are.
+    with Stack(server=steady_server) as stack:
+        if scenario.before is not None:
+            stack.up(scenario.before(seeded))
+        emu.admin.clear_log()
+        _operate(stack, seeded, scenario)
+        calls = [f"{r['method']} {r['operation']}" for r in emu.admin.requests()]
+        scenario.expect(seeded, stack)
+        if scenario.after is not None:
+            stack.destroy()
+    assert calls, "the operation made no API call"
+
+    crashed_at: list[tuple[int, str]] = []
+    failures: list[str] = []
+    hooked: ProviderServer | None = None
+    try:
+        for k in _points(len(calls)):
+            where = f"crash after call {k} of {len(calls)} ({calls[k - 1]})"
+            # A fresh start for every point: only the seeded objects.
+            _clean_up_to(seeded, baseline)
+            with Stack(server=steady_server) as stack:
+                if scenario.before is not None:
+                    stack.up(scenario.before(seeded))
+                emu.admin.clear_log()
+                marker = tmp_path / f"crash-{k}"
+                env = hooked_env(k, marker)
+                if hooked is None:
+                    hooked = ProviderServer(stack_config(customvision_emulator_server), env=env)
+                else:
+                    hooked.env = env
+                    hooked.restart()
+                stack.server = hooked
+                with pytest.raises(ProviderError) as died:
+                    _operate(stack, seeded, scenario)
+                assert died.value.crashed, f"{where}: {died.value}"
+                assert marker.exists(), f"{where}: the hook did not fire"
+                crashed_at.append((k, calls[k - 1]))
+
+                # The next `up` (or `destroy`) on a fresh server converges.
+                stack.server = steady_server
+                try:
+                    _operate(stack, seeded, scenario)
+                    scenario.expect(seeded, stack)
+                    left = orphans(emu, stack, baseline)
+                    assert not left, f"orphans: {left}"
+                except (AssertionError, ProviderError) as exc:
+                    failures.append(f"{where}: {str(exc).splitlines()[0]}")
+                    continue
+                if scenario.after is not None:
+                    stack.destroy()
+    finally:
+        if hooked is not None:
+            hooked.close()
+    print(f"{scenario.name}: crash points {crashed_at}")
+    assert not failures, "did not converge after a crash:\n" + "\n".join(failures)
+
+
+def _clean_up_to(seed: Seeded, baseline: dict[str, set[str]]) -> None:
+    """Delete what a previous point left beyond the seeded objects (bounded, best effort)."""
+    now = inventory(seed.emu.admin.state())
+    client = seed.client
+    for project in seed.emu.admin.state()["projects"]:
+        pid = project["id"]
+        if pid.lower() not in baseline["project"]:
+            with contextlib.suppress(Exception):
+                client.delete_project(pid)
+            continue
+        regions = [
+            r["regionId"]
+            for image in project.get("images", [])
+            for r in image.get("regions") or []
+            if r["regionId"].lower() not in baseline["region"]
+        ]
+        for first in range(0, len(regions), 64):
+            client.delete_image_regions(pid, regions[first : first + 64])
+        for tag in project.get("tags", []):
+            if tag["id"].lower() not in baseline["tag"]:
+                client.delete_tag(pid, tag["id"])
+    assert inventory(seed.emu.admin.state()).keys() == now.keys()
