@@ -195,7 +195,10 @@ class TrainedIterationProvider(ServiceDefaultsProvider[TrainedIterationArgs]):
         iteration = self._claimed(ctx, args, marker) or self._train(ctx, args, marker)
         iteration = self._wait(ctx, args, iteration)
         if iteration.status != "Completed":
-            reason = iteration.training_error_details or f"status {iteration.status}"
+            reason = iteration.training_error_details or (
+                f"status {iteration.status}; API v{ctx.profile.api_version} gives no details, "
+                "v3.4-preview does"
+            )
             ctx.client.delete_iteration(args.project_id, iteration.id)
             raise ProviderError(
                 f"the training failed ({reason.rstrip('.')}); the failed iteration was deleted: "
