@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
@@ -112,3 +113,20 @@ def test_limiters_are_shared_per_endpoint_and_kind() -> None:
         assert a.rate == 3
     finally:
         ratelimit.reset_limiters()
+
+
+def test_a_start_woken_late_does_not_crowd_the_next_one() -> None:
+    clock = FakeClock()
+    oversleep = {"seconds": 0.0}
+
+    def late_sleep(seconds: float) -> None:
+        clock.sleep(seconds + oversleep["seconds"])
+
+    limiter = RateLimiter(10, clock=clock, sleep=late_sleep)
+    starts = []
+    for lateness in (0.0, 0.08, 0.0, 0.0):
+        oversleep["seconds"] = lateness
+        limiter.acquire()
+        starts.append(clock.now)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert min(gaps) >= 0.1, gaps

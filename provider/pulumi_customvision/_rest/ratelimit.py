@@ -7,9 +7,11 @@ from the "training" bucket. All clients of the process share the buckets, so sev
 resources created in parallel (Pulumi runs them in threads) stay under the limit together.
 
 A bucket is a token bucket with a burst of one: slots are handed out at least ``1 / rate``
-seconds apart (plus a small safety margin against network jitter), in arrival order. So in
-any half-open one-second window at most ``rate`` requests start. A rate of ``0`` or
-``None`` turns the bucket off.
+seconds apart (plus a small safety margin against network jitter), in arrival order. A
+thread that wakes up late for its slot does not crowd the next one: actual starts are also
+gated to be ``1 / rate`` apart. So in any half-open one-second window at most ``rate``
+requests start (``ceil(rate)`` for a fractional rate). A rate of ``0`` or ``None`` turns
+the bucket off.
 """
 
 from __future__ import annotations
@@ -57,7 +59,9 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._margin = margin_seconds
-        self._next_start = float("-inf")
+        self._next_start = float("-inf")  # the next slot to hand out
+        self._last_start = float("-inf")  # when the last request actually started
+        self._hold_until = float("-inf")  # no start before this (429 Retry-After)
         self._interval = 0.0
         self._rate: float | None = None
         self.set_rate(rate)
@@ -86,18 +90,31 @@ class RateLimiter:
             return start - now
 
     def acquire(self) -> float:
-        """Wait for the next slot; return the seconds waited."""
-        wait = self.reserve()
-        if wait > 0:
-            self._sleep(wait)
-        return wait
+        """Wait for the next slot, then until the previous start is ``1 / rate`` ago (a
+        thread woken late for an earlier slot may have just started); return the wait."""
+        waited = self.reserve()
+        if waited > 0:
+            self._sleep(waited)
+        while True:
+            with self._lock:
+                if self._rate is None:
+                    return waited
+                now = self._clock()
+                gap = max(self._last_start + self._interval, self._hold_until) - now
+                if gap <= 0:
+                    self._last_start = now
+                    return waited
+            self._sleep(gap)
+            waited += gap
 
     def hold_off(self, seconds: float) -> None:
-        """Hand out no slot for the next ``seconds`` (the service said 429 Retry-After)."""
+        """Start nothing for the next ``seconds`` (the service said 429 Retry-After)."""
         with self._lock:
             if self._rate is None or seconds <= 0:
                 return
-            self._next_start = max(self._next_start, self._clock() + seconds)
+            until = self._clock() + seconds
+            self._hold_until = max(self._hold_until, until)
+            self._next_start = max(self._next_start, until)
 
     def __repr__(self) -> str:
         return f"RateLimiter(rate={self._rate})"
