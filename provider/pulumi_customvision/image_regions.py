@@ -120,8 +120,9 @@ class Region:
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _uuid(value: str) -> str:
-    """:data:`UuidStr`'s rule with a fast path for ids already in canonical form."""
+    """:data:`UuidStr`'s rule, remembered (a set repeats its image and tag ids)."""
     return value if _CANONICAL_UUID.fullmatch(value) else _is_uuid(value)
 
 
@@ -147,7 +148,13 @@ class RegionInput(BaseModel):
             raise ValueError("give exactly one of tag_id and tag_name")
         if self.tag_name is not None and not self.tag_name.strip():
             raise ValueError("tag_name must not be empty")
-        left, top, width, height = self.box
+        # computed once, where the cached property would keep it
+        self.__dict__["box"] = left, top, width, height = (
+            round(self.left * MICRO),
+            round(self.top * MICRO),
+            round(self.width * MICRO),
+            round(self.height * MICRO),
+        )
         if width <= 0 or height <= 0:
             raise ValueError(
                 "width and height must be above 0 (after rounding to 6 decimals), got "
@@ -328,20 +335,32 @@ Owned = dict[tuple[str, str], str]
 """``(image id, region key) -> region id``: the regions a resource owns."""
 
 
+def short_id(region_id: str) -> str:
+    """A region id as kept in state: the UUID's 16 bytes in URL-safe base64 (22 characters)."""
+    return base64.urlsafe_b64encode(uuid.UUID(region_id).bytes).rstrip(b"=").decode()
+
+
+def full_id(stored: str) -> str:
+    """A region id from state (22-character short form, or a plain UUID) as a UUID string."""
+    if len(stored) == 22:
+        return str(uuid.UUID(bytes=base64.urlsafe_b64decode(stored + "==")))
+    return str(uuid.UUID(stored))
+
+
 def flatten(region_ids: Mapping[str, Mapping[str, str]] | None) -> Owned:
-    """The ``region_ids`` output as a flat map."""
+    """The ``region_ids`` output as a flat map (with full region ids)."""
     return {
-        (image_id, key): rid
+        (image_id, key): full_id(rid)
         for image_id, regions in (region_ids or {}).items()
         for key, rid in regions.items()
     }
 
 
 def nest(owned: Owned) -> dict[str, dict[str, str]]:
-    """The flat map as the ``region_ids`` output: image id -> region key -> region id."""
+    """The flat map as the ``region_ids`` output: image id -> region key -> short region id."""
     nested: dict[str, dict[str, str]] = {}
     for (image_id, key), rid in sorted(owned.items()):
-        nested.setdefault(image_id, {})[key] = rid
+        nested.setdefault(image_id, {})[key] = short_id(rid)
     return nested
 
 
@@ -423,8 +442,8 @@ class RegionWriter:
                 return self.client.create_image_regions(
                     self.project_id, [e.to_api() for e in batch]
                 )
-            except (rest_errors.ServiceError, rest_errors.TransportError) as exc:
-                if not getattr(exc, "may_have_succeeded", False):
+            except rest_errors.CustomVisionError as exc:
+                if not exc.may_have_succeeded:
                     raise
                 return _UNCLEAR  # looked up afterwards
 

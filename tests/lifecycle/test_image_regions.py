@@ -10,7 +10,7 @@ import pytest
 
 from customvision_emulator.testing import RunningEmulator
 from pulumi_customvision._rest import TrainingClient, models
-from pulumi_customvision.image_regions import ImageRegionsProvider
+from pulumi_customvision.image_regions import ImageRegionsProvider, full_id
 from tests.engine import CheckFailedError, ProviderError, Resource, Stack
 from tests.lifecycle.conftest import declare, emulator_project
 from tests.lifecycle.imagegen import png
@@ -150,7 +150,7 @@ def test_image_regions_lifecycle(
     revision = stack.outputs("labels")["revision"]
 
     # refresh: a region deleted out of band is drift, and the next up puts it back
-    lost = next(iter(stack.outputs("labels")["region_ids"][images[1]].values()))
+    lost = full_id(next(iter(stack.outputs("labels")["region_ids"][images[1]].values())))
     client.delete_image_regions(project_id, [lost])
     log = stack.refresh()
     assert log.step("labels").op == "read"
@@ -171,7 +171,7 @@ def test_image_regions_lifecycle(
 
     # destroy deletes what it owns (tolerating a region already gone); the foreign one stays
     client.delete_image_regions(
-        project_id, [next(iter(stack.outputs("labels")["region_ids"][images[0]].values()))]
+        project_id, [full_id(next(iter(stack.outputs("labels")["region_ids"][images[0]].values())))]
     )
     stack.destroy()
     assert service_regions(emu, project_id) == {(images[2], tags["bolt"], 0.5, 0.5, 0.5, 0.5)}
