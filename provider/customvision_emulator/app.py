@@ -98,7 +98,7 @@ class ApiMiddleware:
             if fault is not None:
                 if fault.delay_ms:
                     await asyncio.sleep(fault.delay_ms / 1000)
-                if fault.drop_connection:
+                if fault.drop_connection and not fault.drop_after_handling:
                     _drop(receive)
                     return
                 if fault.status:
@@ -118,7 +118,12 @@ class ApiMiddleware:
             if wait:
                 await answer(_throttled(wait))
                 return
-            await answer(await self._handle(match.route.version, match, scope, receive))
+            reply = await self._handle(match.route.version, match, scope, receive)
+            if fault is not None and fault.drop_after_handling:
+                # The service acted; its answer is lost on the way (a crash test's worst case).
+                _drop(receive)
+                return
+            await answer(reply)
         finally:
             emu.requests.add(started, method, path, operation, version, status)
 

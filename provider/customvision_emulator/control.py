@@ -46,6 +46,7 @@ class Fault:
     status: int | None = None
     retry_after: int | None = None
     drop_connection: bool = False
+    drop_after_handling: bool = False
     delay_ms: float = 0.0
     count: int | None = None
     fraction: float | None = None
@@ -61,6 +62,7 @@ class Fault:
             "status": self.status,
             "retry_after": self.retry_after,
             "drop_connection": self.drop_connection,
+            "drop_after_handling": self.drop_after_handling,
             "delay_ms": self.delay_ms,
             "count": self.count,
             "fraction": self.fraction,
@@ -78,6 +80,7 @@ class Faults:
         "status",
         "retry_after",
         "drop_connection",
+        "drop_after_handling",
         "delay_ms",
         "count",
         "fraction",
@@ -97,8 +100,12 @@ class Faults:
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
         fault = Fault(**{k: v for k, v in spec.items() if v is not None})
-        if not (fault.status or fault.drop_connection or fault.delay_ms):
-            raise ValueError("a fault needs status, drop_connection or delay_ms")
+        if not (
+            fault.status or fault.drop_connection or fault.drop_after_handling or fault.delay_ms
+        ):
+            raise ValueError(
+                "a fault needs status, drop_connection, drop_after_handling or delay_ms"
+            )
         if fault.fraction is not None and not 0 <= fault.fraction <= 1:
             raise ValueError("fraction must be between 0 and 1")
         if fault.count is None and fault.fraction is None:

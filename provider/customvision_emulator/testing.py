@@ -77,6 +77,7 @@ class AdminClient:
         operation: str | None = None,
         retry_after: int | None = None,
         drop_connection: bool = False,
+        drop_after_handling: bool = False,
         delay_ms: float | None = None,
         seed: int | None = None,
         code: str | None = None,
@@ -85,7 +86,9 @@ class AdminClient:
         """Make the next ``count`` requests (or a ``fraction`` of them) fail or stall.
 
         Without ``count`` or ``fraction`` the fault hits once. ``operation`` restricts it to
-        one operationId. ``seed`` makes a fraction reproducible.
+        one operationId. ``seed`` makes a fraction reproducible. ``drop_connection`` closes
+        the connection before the request is handled; ``drop_after_handling`` handles it (the
+        state changes) and then closes the connection without an answer.
         """
         spec = {
             "status": status,
@@ -94,6 +97,7 @@ class AdminClient:
             "operation": operation,
             "retry_after": retry_after,
             "drop_connection": drop_connection or None,
+            "drop_after_handling": drop_after_handling or None,
             "delay_ms": delay_ms,
             "seed": seed,
             "code": code,
