@@ -269,9 +269,6 @@ _TRANSIENT = (
 )
 
 
-_MAYBE_APPLIED = (rest_errors.ServiceError, rest_errors.TransportError)
-
-
 @dataclass
 class Context:
     """What a resource's REST steps get: the client, the profile, the budget, undo and waiting.
@@ -306,13 +303,15 @@ class Context:
     def create_or_find(self, create: Callable[[], T], find: Callable[[], T | None]) -> T:
         """Run a creating call; if its answer was lost, find what it made instead of repeating it.
 
-        The client never repeats a creating POST that may have reached the service. When such
-        a call fails with a lost connection or a server error, the object may exist all the
-        same: ``find`` looks for it (by name, usually) so that nothing is created twice.
+        The client never repeats a creating POST that may have reached the service; it
+        raises with ``may_have_succeeded`` set. The object may exist all the same: ``find``
+        looks for it (by name, usually) so that nothing is created twice.
         """
         try:
             return create()
-        except _MAYBE_APPLIED:
+        except rest_errors.CustomVisionError as exc:
+            if not exc.may_have_succeeded:
+                raise
             found = find()
             if found is None:
                 raise

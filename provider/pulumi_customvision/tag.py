@@ -31,8 +31,9 @@ class TagArgs(ResourceArgs):
         default="Regular",
     )
     adopt_existing: bool = arg(
-        "Adopt a tag of the same name if the project already has one (tags come with "
-        "imported projects) instead of failing; on destroy, an adopted tag is deleted too.",
+        "Adopt a tag of the same name that already labels images (tags come with imported "
+        "projects) instead of failing; on destroy, an adopted tag is deleted too. An unused "
+        "tag of the same name, as an interrupted create leaves, is adopted either way.",
         default=False,
     )
 
@@ -60,9 +61,7 @@ class TagProvider(CustomVisionProvider[TagArgs]):
 
     def on_create(self, ctx: Context, args: TagArgs) -> tuple[str, dict[str, Any]]:
         existing = self._find(ctx, args) if args.adopt_existing else None
-        if existing is not None:
-            tag = self._apply(ctx, existing.id, args) if self._differs(existing, args) else existing
-        else:
+        if existing is None:
             try:
                 tag = ctx.create_or_find(
                     lambda: ctx.client.create_tag(
@@ -73,15 +72,24 @@ class TagProvider(CustomVisionProvider[TagArgs]):
                     ),
                     lambda: self._find(ctx, args),
                 )
+                return tag.id, _outputs(tag)
             except errors.BadRequest as exc:
-                if exc.code == "BadRequestTagNameNotUnique":
+                if exc.code != "BadRequestTagNameNotUnique":
+                    raise
+                existing = self._find(ctx, args)
+                if existing is None:
+                    raise
+                if existing.image_count:
+                    # Someone else's labels: adopting them must be the user's decision.
                     raise errors.BadRequest(
                         exc.code,
-                        f"the project already has a tag named {args.name!r}; set "
-                        "adopt_existing=True to manage it, or choose another name",
+                        f"the project already has a tag named {args.name!r} on "
+                        f"{existing.image_count} images; set adopt_existing=True to manage it, "
+                        "or choose another name",
                         exc.status,
                     ) from None
-                raise
+                # An unused tag of this name is what an interrupted create leaves behind.
+        tag = self._apply(ctx, existing.id, args) if self._differs(existing, args) else existing
         return tag.id, _outputs(tag)
 
     def on_update(
@@ -98,6 +106,12 @@ class TagProvider(CustomVisionProvider[TagArgs]):
 
     def on_delete(self, ctx: Context, id_: str, olds: dict[str, Any]) -> None:
         ctx.client.delete_tag(olds["project_id"], id_)
+
+    @staticmethod
+    def _create(ctx: Context, args: TagArgs) -> models.Tag:
+        return ctx.client.create_tag(
+            args.project_id, name=args.name, description=args.description, type=args.type
+        )
 
     @staticmethod
     def _find(ctx: Context, args: TagArgs) -> models.Tag | None:
@@ -124,9 +138,11 @@ class TagProvider(CustomVisionProvider[TagArgs]):
 class Tag(CustomVisionResource):
     """A tag (label) of a Custom Vision project.
 
-    Creating it calls CreateTag (or adopts a tag of the same name with
-    ``adopt_existing=True``); ``name``, ``description`` and ``type`` update in place with
-    UpdateTag; a new ``project_id`` replaces it; destroying it calls DeleteTag.
+    Creating it calls CreateTag. If the project already has a tag of that name, an unused
+    one (what an interrupted ``pulumi up`` leaves behind) is adopted, and one that labels
+    images is adopted only with ``adopt_existing=True``. ``name``, ``description`` and
+    ``type`` update in place with UpdateTag; a new ``project_id`` replaces the tag;
+    destroying it calls DeleteTag.
 
     Example::
 
@@ -164,8 +180,8 @@ class Tag(CustomVisionResource):
             name: Name of the tag, unique within the project; renaming updates in place.
             description: Description of the tag.
             type: ``"Regular"``, ``"Negative"`` or ``"GeneralProduct"``.
-            adopt_existing: Adopt a tag of the same name if the project has one already
-                (e.g. after an import) instead of failing.
+            adopt_existing: Adopt a tag of the same name that already labels images (e.g.
+                after an import) instead of failing. Unused tags are adopted either way.
             profile: Account profile (``customvision:profiles.<name>``); unset: the default.
             opts: Pulumi resource options.
         """

@@ -9,6 +9,7 @@ from pulumi_customvision._rest import TrainingClient
 from pulumi_customvision.tag import TagProvider
 from tests.engine import CheckFailedError, ProviderError, Stack
 from tests.lifecycle.conftest import declare, emulator_project
+from tests.lifecycle.imagegen import png
 
 
 def tag(project_id: str, name: str, **inputs: object) -> dict[str, object]:
@@ -79,17 +80,27 @@ def test_delete_tolerates_a_tag_that_is_already_gone(
     assert stack.resources == {}
 
 
-def test_adopt_existing_manages_a_tag_that_came_with_the_project(
+def test_a_tag_that_labels_images_is_adopted_only_when_asked(
     stack: Stack, customvision_emulator: RunningEmulator, project_id: str, client: TrainingClient
 ) -> None:
     existing = client.create_tag(project_id, "bolt")
-    with pytest.raises(ProviderError, match=r"already has a tag named 'bolt'.*adopt_existing=True"):
+    client.create_images_from_data(project_id, [png(1)], tag_ids=[existing.id])
+    with pytest.raises(ProviderError, match=r"tag named 'bolt' on 1 images.*adopt_existing=True"):
         stack.up(tag(project_id, "bolt"))
     assert stack.resources == {}
 
     stack.up(tag(project_id, "bolt", adopt_existing=True, description="adopted"))
     assert stack.id("bolt") == existing.id
     assert emulator_tags(customvision_emulator, project_id)[existing.id]["description"] == "adopted"
+
+
+def test_an_unused_tag_of_the_same_name_is_adopted_so_a_crashed_create_converges(
+    stack: Stack, customvision_emulator: RunningEmulator, project_id: str, client: TrainingClient
+) -> None:
+    leftover = client.create_tag(project_id, "bolt")
+    stack.up(tag(project_id, "bolt", description="M6"))
+    assert stack.id("bolt") == leftover.id
+    assert list(emulator_tags(customvision_emulator, project_id)) == [leftover.id]
 
 
 def test_unknown_project_and_bad_input_give_one_clear_sentence(
