@@ -1,0 +1,184 @@
+"""Environment promotion: train in dev, export, import into prod (another account), publish.
+
+Two emulators play two Custom Vision accounts: dev (the session emulator, the default
+profile) and prod (its own emulator with another key, `customvision:profiles.prod`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from customvision_emulator.settings import TEST_DEFAULTS
+from customvision_emulator.store import Store
+from customvision_emulator.testing import RunningEmulator, run_emulator
+from tests.engine import Ref, Resource, Secret
+from tests.lifecycle.model_support import (
+    PREDICTION_ID,
+    Servers,
+    add_training_data,
+    client_for,
+    config,
+    emulator_iterations,
+    export,
+    iteration,
+    project,
+    servers_fixture,  # noqa: F401 - the `servers` fixture
+    trained,
+    with_profile,
+)
+
+
+@pytest.fixture
+def shared_exports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let one emulator import what another exported, as Azure accounts can.
+
+    A real export token is a SAS URL that any account can read; an emulator keeps its
+    exports in its own SQLite file, so a token from the dev emulator is unknown to the prod
+    one. Until the emulator shares exports between instances itself, this copies each
+    export's row into the importing instance (both run in this test process).
+    """
+    exported: dict[str, tuple[Any, ...]] = {}
+    original_export, original_import = Store.export_project, Store.import_project
+
+    def export_project(self: Store, *args: Any, **kwargs: Any) -> Any:
+        result = original_export(self, *args, **kwargs)
+        with self.tx() as db:
+            row = db.execute(
+                "SELECT token, project_id, created, expires, snapshot FROM exports WHERE token = ?",
+                (result["token"],),
+            ).fetchone()
+        exported[result["token"]] = tuple(row)
+        return result
+
+    def import_project(self: Store, now: float, token: str | None, *args: Any) -> Any:
+        if token in exported:
+            with self.tx() as db:
+                db.execute(
+                    "INSERT OR IGNORE INTO exports(token, project_id, created, expires, "
+                    "snapshot) VALUES (?, ?, ?, ?, ?)",
+                    exported[token],
+                )
+        return original_import(self, now, token, *args)
+
+    monkeypatch.setattr(Store, "export_project", export_project)
+    monkeypatch.setattr(Store, "import_project", import_project)
+
+
+@pytest.fixture(scope="module")
+def prod_emulator() -> Iterator[RunningEmulator]:
+    """The prod account: another emulator, with another training key."""
+    with run_emulator(**{**TEST_DEFAULTS, "training_key": "prod-key"}) as emu:
+        yield emu
+
+
+@pytest.fixture
+def prod(prod_emulator: RunningEmulator) -> RunningEmulator:
+    """The prod emulator, emptied."""
+    prod_emulator.admin.reset()
+    return prod_emulator
+
+
+def program(data_revision: int) -> dict[str, Resource]:
+    """The promotion program of DESIGN.md §1, as the engine sees it."""
+    return {
+        "dev": project(name="parts-detector"),
+        "model": trained(project_id=Ref("dev", "id"), name="v7", triggers={"data": data_revision}),
+        "export": export(project_id=Ref("dev", "id"), triggers={"model": Ref("model", "id")}),
+        "prod": project(
+            import_token=Ref("export", "token"),
+            name="parts-detector",
+            profile="prod",
+            # The driver deletes a delete-before-replace resource before its dependents (the
+            # engine deletes the dependents first); force_destroy unpublishes for it.
+            force_destroy=True,
+        ),
+        "live": iteration(
+            project_id=Ref("prod", "id"),
+            source_name="v7",
+            profile="prod",
+            publish_name="parts-detector",
+            prediction_resource_id=PREDICTION_ID,
+        ),
+    }
+
+
+def only_project(emu: RunningEmulator) -> dict[str, Any]:
+    (found,) = emu.admin.state()["projects"]
+    return dict(found)
+
+
+@pytest.mark.usefixtures("shared_exports")
+def test_promotion_from_dev_to_prod(
+    customvision_emulator: RunningEmulator, prod: RunningEmulator, servers: Servers
+) -> None:
+    dev = customvision_emulator
+    dev_client = client_for(dev)
+    stack = servers.stack(with_profile(config(dev), "prod", prod, key="prod-key"))
+
+    # the dev project first, then its data (seeded through the REST client)
+    stack.up({"dev": program(1)["dev"]})
+    dev_id = stack.id("dev")
+    add_training_data(dev_client, dev_id)
+
+    # the preview (ids and the token unknown yet) plans the creates and changes nothing
+    before = dev.admin.state(), prod.admin.state()
+    log = stack.preview(program(1))
+    assert log.ops() == {
+        "dev": "same",
+        "model": "create",
+        "export": "create",
+        "prod": "create",
+        "live": "create",
+    }
+    assert (dev.admin.state(), prod.admin.state()) == before
+
+    # train, export, import into prod, pick the promoted iteration by name and publish it
+    log = stack.up(program(1))
+    assert log.ops() == {
+        "dev": "same",
+        "model": "create",
+        "export": "create",
+        "prod": "create",
+        "live": "create",
+    }
+    assert isinstance(stack.state("export").outputs["token"], Secret)
+    assert isinstance(stack.state("prod").inputs["import_token"], Secret)
+    model = emulator_iterations(dev, dev_id)[stack.id("model")]
+    assert model["name"] == "v7" and model["status"] == "Completed"
+    prod_project = only_project(prod)
+    assert prod_project["id"] == stack.id("prod") and prod_project["name"] == "parts-detector"
+    (promoted,) = prod_project["iterations"]
+    assert promoted["id"] == stack.id("live")
+    assert (promoted["name"], promoted["publishName"]) == ("v7", "parts-detector")
+    assert len(prod_project["images"]) == 10 and len(prod_project["tags"]) == 2
+    assert stack.outputs("prod")["endpoint"] == prod.url
+    assert all(r["operation"] != "TrainProject" for r in prod.admin.requests())
+
+    # a new training in dev re-exports and replaces the prod project
+    add_training_data(dev_client, dev_id, seed=1)
+    old_prod = stack.id("prod")
+    preview = stack.preview(program(2))
+    assert preview.step("model").op == "replace" and preview.step("export").op == "replace"
+    assert preview.step("prod").op == "replace" and preview.step("live").op == "replace"
+    log = stack.up(program(2))
+    assert {name: log.step(name).op for name in ("model", "export", "prod", "live")} == {
+        "model": "replace",
+        "export": "replace",
+        "prod": "replace",
+        "live": "replace",
+    }
+    dev_iterations = emulator_iterations(dev, dev_id)
+    assert list(dev_iterations) == [stack.id("model")]
+    assert dev_iterations[stack.id("model")]["name"] == "v7"
+    prod_project = only_project(prod)
+    assert prod_project["id"] == stack.id("prod") != old_prod
+    assert prod_project["name"] == "parts-detector" and len(prod_project["images"]) == 20
+    published = [i for i in prod_project["iterations"] if i["publishName"]]
+    assert [(i["id"], i["name"]) for i in published] == [(stack.id("live"), "v7")]
+
+    # both accounts are empty after destroy
+    stack.destroy()
+    assert dev.admin.state()["projects"] == [] and prod.admin.state()["projects"] == []
