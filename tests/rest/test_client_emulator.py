@@ -362,3 +362,16 @@ def test_update_project_from_a_model_sends_only_writable_fields(emu: RunningEmul
     updated = client.update_project(project.id, project, name="renamed")
     assert (updated.name, updated.description) == ("renamed", "new")
     assert updated.settings == project.settings
+
+
+def test_v2_rename_keeps_the_default_flag(emu: RunningEmulator) -> None:
+    client = make_client(emu, "2.2")
+    project = client.create_project("v2")
+    bolt, nut = client.create_tag(project.id, "bolt"), client.create_tag(project.id, "nut")
+    client.create_images_from_data(project.id, [png(i) for i in range(5)], tag_ids=[bolt.id])
+    client.create_images_from_data(project.id, [png(50 + i) for i in range(5)], tag_ids=[nut.id])
+    iteration = client.train_project(project.id)
+    wait_for(lambda: client.get_iteration(project.id, iteration.id).status == "Completed")
+    assert client.update_iteration(project.id, iteration.id, is_default=True).is_default
+    renamed = client.update_iteration(project.id, iteration.id, name="v2 model")
+    assert renamed.name == "v2 model" and renamed.is_default is True

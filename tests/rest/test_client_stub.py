@@ -173,6 +173,10 @@ def test_update_iteration_sends_name_only_on_v3_and_is_default_on_v2(stub: StubS
     iteration = client_for(stub, "2.0").update_iteration("p1", "i1", name="v7", is_default=True)
     assert iteration.is_default is True
     assert json.loads(stub.requests[0].body) == {"name": "v7", "isDefault": True}
+    stub.script(Reply(200, {**ITERATION, "isDefault": True}))
+    client_for(stub, "2.2").update_iteration("p1", "i1", name="v8")
+    assert [r.method for r in stub.requests] == ["GET", "PATCH"]  # keeps the default flag
+    assert json.loads(stub.requests[1].body) == {"name": "v8", "isDefault": True}
 
 
 def test_train_project_options_and_selected_tags(stub: StubServer) -> None:

@@ -785,7 +785,10 @@ class TrainingClient:
     ) -> models.Iteration:
         """UpdateIteration: rename (all versions) or make default (``is_default``, v2.x only).
 
-        v3.x sends ``{"name"}`` only; v2.x sends ``name`` and ``isDefault`` as given.
+        v3.x sends ``{"name"}`` only. v2.x always sends ``isDefault`` too (the v2 model has
+        it non-nullable, so the service reads a missing one as ``false``): when
+        ``is_default`` is not given, the iteration's current value is read first (GetIteration)
+        so that a rename does not take the default flag away.
         """
         v2 = self.api_version.startswith("2.")
         if is_default is not None and not v2:
@@ -800,7 +803,9 @@ class TrainingClient:
             )
         if name is None and is_default is None:
             raise ValueError("update_iteration needs a name (or is_default on API v2.x)")
-        body = models.IterationUpdate(name=name, is_default=is_default if v2 else None).to_api()
+        if v2 and is_default is None:
+            is_default = bool(self.get_iteration(project_id, iteration_id).is_default)
+        body = models.IterationUpdate(name=name, is_default=is_default).to_api()
         return self._call(
             _ITERATION,
             "UpdateIteration",
