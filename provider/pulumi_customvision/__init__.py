@@ -9,6 +9,7 @@ from . import domains
 from ._lifecycle import ProviderError, Timeouts
 from ._rest.errors import CustomVisionError
 from .image_regions import ImageRegions, ImageRegionsArgs, Region
+from .images import Images, ImagesArgs
 from .iteration import Iteration, IterationArgs
 from .project import Project, ProjectArgs
 from .project_export import ProjectExport, ProjectExportArgs
@@ -19,6 +20,8 @@ __all__ = [
     "CustomVisionError",
     "ImageRegions",
     "ImageRegionsArgs",
+    "Images",
+    "ImagesArgs",
     "Iteration",
     "IterationArgs",
     "Project",
