@@ -114,7 +114,8 @@ class Region:
 
     def as_input(self) -> dict[str, Any]:
         """The region as the dict the resource sends (``None`` fields left out)."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        values = ((f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
+        return {name: value for name, value in values if value is not None}
 
 
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

@@ -521,9 +521,9 @@ class Images(CustomVisionResource):
             resource_name,
             {
                 "project_id": project_id,
-                "urls": urls or [],
-                "files": files or [],
-                "tag_ids": tag_ids or [],
+                "urls": [] if urls is None else urls,
+                "files": [] if files is None else files,
+                "tag_ids": [] if tag_ids is None else tag_ids,
                 "profile": profile,
             },
             outputs=("ids", "count", "file_hashes", "revision"),

@@ -338,3 +338,63 @@ def test_exceeded_batch_is_rolled_back(
         stack.up(regions_decl(project_id, [*wanted, box(images[2], bolt, 200)]))
     assert service_regions(emu, project_id) == kept
     assert stack.outputs("labels")["count"] == 150
+
+
+def test_program_with_region_objects_and_image_outputs(
+    customvision_emulator: RunningEmulator, client: TrainingClient, project_id: str, tmp_path: Any
+) -> None:
+    """The resource classes as a program uses them: Region objects holding Outputs."""
+    import pulumi
+
+    import pulumi_customvision as cv
+    from tests.engine.mocks import ProviderMocks, run_program
+    from tests.lifecycle.conftest import stack_config
+
+    emu = customvision_emulator
+    files = []
+    for n in range(3):
+        path = tmp_path / f"part{n}.png"
+        path.write_bytes(png(next(_seeds)))
+        files.append(str(path))
+    bolt_id = client.create_tag(project_id, "bolt").id
+
+    def program() -> None:
+        imgs = cv.Images("imgs", project_id=project_id, files=files)
+        labels = cv.ImageRegions(
+            "labels",
+            project_id=project_id,
+            regions=[
+                cv.Region(
+                    image_id=imgs.ids[files[0]],
+                    tag_id=bolt_id,
+                    left=0.1,
+                    top=0.2,
+                    width=0.3,
+                    height=0.3,
+                ),
+                cv.Region(
+                    image_id=imgs.ids[files[1]],
+                    tag_name="bolt",
+                    left=0.5,
+                    top=0.5,
+                    width=0.25,
+                    height=0.25,
+                ),
+                {
+                    "image_id": imgs.ids[files[2]],
+                    "tag_id": bolt_id,
+                    "left": 0,
+                    "top": 0,
+                    "width": 1,
+                    "height": 1,
+                },
+            ],
+        )
+        pulumi.export("count", labels.count)
+        pulumi.export("revision", labels.revision)
+        pulumi.export("images", imgs.count)
+
+    result = run_program(program, ProviderMocks(stack_config(emu)))
+    assert result.exports["count"] == 3 and result.exports["images"] == 3
+    assert len(result.exports["revision"]) == 64
+    assert len(service_regions(emu, project_id)) == 3
