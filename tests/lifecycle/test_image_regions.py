@@ -398,3 +398,27 @@ def test_program_with_region_objects_and_image_outputs(
     assert result.exports["count"] == 3 and result.exports["images"] == 3
     assert len(result.exports["revision"]) == 64
     assert len(service_regions(emu, project_id)) == 3
+
+
+@pytest.mark.parametrize("when", ["drop_connection", "drop_after_handling"])
+def test_lost_answer_is_reconciled_not_repeated(
+    when: str,
+    stack: Stack,
+    customvision_emulator: RunningEmulator,
+    client: TrainingClient,
+    project_id: str,
+    tags: dict[str, str],
+) -> None:
+    """A CreateImageRegions whose answer is lost: look the regions up, send only what is missing."""
+    emu = customvision_emulator
+    images = seed_images(client, project_id, 50)
+    regions = [box(images[i % 50], {"tag_id": tags["bolt"]}, i // 50) for i in range(200)]
+    emu.admin.inject_fault(operation="CreateImageRegions", count=1, **{when: True})
+    stack.up(regions_decl(project_id, regions))
+    assert stack.outputs("labels")["count"] == 200
+    assert service_regions(emu, project_id) == expected(regions, tags)
+    sent = emu.admin.counters()["CreateImageRegions"]
+    # 4 batches; the one whose answer was lost is re-sent only if it had not been applied
+    assert sum(sent.values()) == (5 if when == "drop_connection" else 4)
+    stack.destroy()
+    assert service_regions(emu, project_id) == set()

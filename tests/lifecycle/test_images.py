@@ -186,3 +186,23 @@ def test_same_content_twice_is_one_image(
     assert list(service_images(customvision_emulator, project_id)) == [ids[str(b)]]
     stack.destroy()
     assert service_images(customvision_emulator, project_id) == {}
+
+
+@pytest.mark.parametrize("when", ["drop_connection", "drop_after_handling"])
+def test_lost_answer_adopts_what_was_made(
+    when: str,
+    stack: Stack,
+    customvision_emulator: RunningEmulator,
+    project_id: str,
+    tmp_path: Path,
+) -> None:
+    """An upload whose answer is lost is sent again once: the service answers OKDuplicate."""
+    emu = customvision_emulator
+    files = write_images(tmp_path, 100)
+    emu.admin.inject_fault(operation="CreateImagesFromData", count=1, **{when: True})
+    stack.up(images_decl(project_id, files=files))
+    ids = stack.outputs("imgs")["ids"]
+    assert len(ids) == 100 and len(set(ids.values())) == 100
+    assert set(service_images(emu, project_id)) == set(ids.values())
+    stack.destroy()
+    assert service_images(emu, project_id) == {}
