@@ -7,7 +7,7 @@ from the "training" bucket. All clients of the process share the buckets, so sev
 resources created in parallel (Pulumi runs them in threads) stay under the limit together.
 
 A bucket is a token bucket with a burst of one: slots are handed out at least ``1 / rate``
-seconds apart (plus a small safety margin against network jitter), in arrival order. A
+seconds apart (plus a 3 % safety margin against network jitter), in arrival order. A
 thread that wakes up late for its slot does not crowd the next one: actual starts are also
 gated to be ``1 / rate`` apart. So in any half-open one-second window at most ``rate``
 requests start (``ceil(rate)`` for a fractional rate). A rate of ``0`` or ``None`` turns
@@ -23,7 +23,7 @@ from collections.abc import Callable
 __all__ = [
     "KIND_REQUESTS",
     "KIND_TRAINING",
-    "SAFETY_MARGIN_SECONDS",
+    "SAFETY_MARGIN",
     "RateLimiter",
     "limiter_for",
     "reset_limiters",
@@ -35,9 +35,9 @@ KIND_REQUESTS = "requests"
 KIND_TRAINING = "training"
 """The additional bucket of TrainProject."""
 
-SAFETY_MARGIN_SECONDS = 0.002
-"""Added to every interval so that requests spaced exactly 1/rate apart by this process are
-not seen closer together by the service because of jitter on the way."""
+SAFETY_MARGIN = 0.03
+"""Intervals are ``(1 + SAFETY_MARGIN) / rate``: N + 1 starts span at least 1.03 s, so
+jitter on the way (up to ~30 ms at any rate) cannot make the service count N + 1 in a second."""
 
 
 class RateLimiter:
@@ -51,14 +51,14 @@ class RateLimiter:
         self,
         rate: float | None,
         *,
-        margin_seconds: float = SAFETY_MARGIN_SECONDS,
+        margin: float = SAFETY_MARGIN,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
-        self._margin = margin_seconds
+        self._margin = margin
         self._next_start = float("-inf")  # the next slot to hand out
         self._last_start = float("-inf")  # when the last request actually started
         self._hold_until = float("-inf")  # no start before this (429 Retry-After)
@@ -77,7 +77,7 @@ class RateLimiter:
             raise ValueError(f"a rate limit must be positive or 0 (off), not {rate}")
         with self._lock:
             self._rate = rate if rate else None
-            self._interval = (1.0 / rate + self._margin) if rate else 0.0
+            self._interval = (1.0 + self._margin) / rate if rate else 0.0
 
     def reserve(self) -> float:
         """Take the next slot and return how many seconds to wait before starting."""
