@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import handlers
+from . import handlers, spectable
 from .control import Faults, RequestLog, TokenBuckets
 from .errors import UNAUTHORIZED_MESSAGE, ApiError, gateway_body
 from .routing import Router
@@ -283,7 +283,20 @@ def _admin_routes(emu: Emulator) -> list[StarletteRoute]:
 
     async def state(request: Request) -> Response:
         emu.store.settle(time.time())
-        return JSONResponse(emu.store.dump())
+        dump = emu.store.dump()
+        # In the newest version's shapes, like a v3.4-preview client would read them.
+        version = spectable.VERSIONS[-1]
+        shape = emu.router.shape
+        projects = []
+        for project in dump["projects"]:
+            parts = {k: project.pop(k) for k in ("tags", "images", "iterations")}
+            item = shape(version, "Project", project)
+            item["tags"] = shape(version, ["Tag"], parts["tags"])
+            item["images"] = shape(version, ["Image"], parts["images"])
+            item["iterations"] = shape(version, ["Iteration"], parts["iterations"])
+            projects.append(item)
+        dump["projects"] = projects
+        return JSONResponse(dump)
 
     return [
         StarletteRoute("/_emulator/health", health, methods=["GET"]),

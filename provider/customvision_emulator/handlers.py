@@ -100,6 +100,11 @@ def parse_query(spec: Json, items: Iterable[tuple[str, str]]) -> dict[str, Any]:
                 out[name] = int(values[0])
             except ValueError:
                 raise ApiError("BadRequest", f"{name} must be an integer.") from None
+        elif ptype == "number":
+            try:
+                out[name] = float(values[0])
+            except ValueError:
+                raise ApiError("BadRequest", f"{name} must be a number.") from None
         elif ptype == "boolean":
             low = values[0].strip().lower()
             if low not in ("true", "false"):
@@ -508,3 +513,31 @@ def delete_image_tags(ctx: Ctx) -> Reply:
         ctx.query.get("tagIds") or [],
     )
     return Reply(status=204)
+
+
+# ---------------------------------------------------------------------- extras
+@handles("GetIterationPerformance")
+def get_iteration_performance(ctx: Ctx) -> Reply:
+    """GetIterationPerformance (fixed figures)."""
+    return Reply(
+        body=ctx.emulator.store.iteration_performance(
+            ctx.path["projectId"], ctx.path["iterationId"]
+        )
+    )
+
+
+@handles("GetImageRegionProposals")
+def get_image_region_proposals(ctx: Ctx) -> Reply:
+    """GetImageRegionProposals (one fixed proposal)."""
+    return Reply(
+        body=ctx.emulator.store.region_proposals(ctx.path["projectId"], ctx.path["imageId"])
+    )
+
+
+@handles("UpdateImageMetadata")
+def update_image_metadata(ctx: Ctx) -> Reply:
+    """UpdateImageMetadata (v3.3+)."""
+    summary, ok = ctx.emulator.store.update_image_metadata(
+        ctx.path["projectId"], ctx.query.get("imageIds") or [], ctx.body
+    )
+    return Reply(body=summary, partial=not ok)

@@ -50,6 +50,7 @@ class Settings:
 
 #: What the ``customvision_emulator`` pytest fixture resets to before every test.
 TEST_DEFAULTS: dict[str, Any] = {
+    "training_key": DEFAULT_TRAINING_KEY,
     "requests_per_second": 0.0,
     "training_requests_per_second": 0.0,
     "training_seconds": 0.3,

@@ -1542,6 +1542,84 @@ class Store:
             )
             self._touch(db, pid, now)
 
+    # ------------------------------------------------------------------ extras
+    def iteration_performance(self, project_id: str, iteration_id: str) -> Json:
+        """GetIterationPerformance: fixed plausible figures (the emulator trains nothing)."""
+        with self.tx() as db:
+            pid = self._project(db, project_id)["id"]
+            row = self._iteration(db, pid, iteration_id)
+            if row["status"] != "Completed":
+                raise ApiError(
+                    "BadRequestIterationIsNotTrained", "The iteration has not been trained."
+                )
+            figures = {
+                "precision": 0.9,
+                "precisionStdDeviation": 0.0,
+                "recall": 0.9,
+                "recallStdDeviation": 0.0,
+                "averagePrecision": 0.9,
+            }
+            tags = db.execute(
+                "SELECT id, name FROM tags WHERE project_id = ? AND type != 'Negative' "
+                "ORDER BY rowid",
+                (pid,),
+            ).fetchall()
+            return {
+                "perTagPerformance": [{"id": t[0], "name": t[1], **figures} for t in tags],
+                **figures,
+            }
+
+    def region_proposals(self, project_id: str, image_id: str) -> Json:
+        """GetImageRegionProposals: one centred proposal (no model runs here)."""
+        with self.tx() as db:
+            pid = self._project(db, project_id)["id"]
+            iid = parse_guid(image_id, "NotFoundImage", "Image")
+            if not db.execute(
+                "SELECT 1 FROM images WHERE id = ? AND project_id = ?", (iid, pid)
+            ).fetchone():
+                raise ApiError("NotFoundImage", f"Image {image_id} was not found.")
+            box = {"left": 0.25, "top": 0.25, "width": 0.5, "height": 0.5}
+            return {
+                "projectId": pid,
+                "imageId": iid,
+                "proposals": [{"confidence": 0.5, "boundingBox": box}],
+            }
+
+    def update_image_metadata(
+        self, project_id: str, image_ids: Sequence[str], metadata: Any
+    ) -> tuple[Json, bool]:
+        """UpdateImageMetadata: merge string key/values into up to 64 images' metadata."""
+        if not image_ids:
+            raise ApiError("BadRequestRequiredParamIsNull", "imageIds is required.")
+        if len(image_ids) > MAX_IMAGE_BATCH:
+            raise ApiError("BadRequestExceededBatchSize", "At most 64 images at once.")
+        if not isinstance(metadata, dict):
+            raise ApiError("BadRequestImageMetadataKey", "metadata must be an object.")
+        for key, value in metadata.items():
+            if not key or len(key) > 128:
+                raise ApiError("BadRequestImageMetadataKey", f"Invalid metadata key {key!r}.")
+            if not isinstance(value, str) or len(value) > 256:
+                raise ApiError("BadRequestImageMetadataValue", f"Invalid value for {key!r}.")
+        with self.tx() as db:
+            pid = self._project(db, project_id)["id"]
+            entries: list[Json] = []
+            for raw in image_ids:
+                iid = parse_guid(raw, "BadRequestInvalidIds", "Image")
+                row = db.execute(
+                    "SELECT metadata FROM images WHERE id = ? AND project_id = ?", (iid, pid)
+                ).fetchone()
+                if row is None:
+                    entries.append({"imageId": iid, "status": "ErrorImageNotFound"})
+                    continue
+                merged = {**json.loads(row[0] or "{}"), **metadata}
+                if len(merged) > 10:
+                    entries.append({"imageId": iid, "status": "ErrorLimitExceed"})
+                    continue
+                db.execute("UPDATE images SET metadata = ? WHERE id = ?", (json.dumps(merged), iid))
+                entries.append({"imageId": iid, "status": "OK", "metadata": merged})
+            ok = all(e["status"] == "OK" for e in entries)
+            return {"isBatchSuccessful": ok, "images": entries}, ok
+
     # ------------------------------------------------------------------ dump
     def dump(self) -> Json:
         """The whole state in the service's JSON shapes (admin ``state``)."""

@@ -244,3 +244,41 @@ def test_ten_thousand_regions_on_two_thousand_images(api: Api) -> None:
     assert api.ok("GET", f"/projects/{pid}/images/tagged/count") == 2000
     elapsed = time.monotonic() - started
     assert elapsed < 60, elapsed
+
+
+def test_metadata_proposals_and_performance(api: Api) -> None:
+    pid, tags = api.trainable()
+    (image,) = api.images(pid, [77], [])
+    body = api.ok(
+        "POST",
+        f"/projects/{pid}/images/metadata",
+        params={"imageIds": image},
+        json={"camera": "left"},
+    )
+    assert body == {
+        "isBatchSuccessful": True,
+        "images": [{"imageId": image, "status": "OK", "metadata": {"camera": "left"}}],
+    }
+    got = api.ok("GET", f"/projects/{pid}/images/id", params={"imageIds": image})[0]
+    assert got["metadata"] == {"camera": "left"}
+    assert (
+        api.at("3.2")
+        .call("POST", f"/projects/{pid}/images/metadata", params={"imageIds": image}, json={})
+        .status_code
+        == 404
+    )
+    proposals = api.ok("POST", f"/projects/{pid}/images/{image}/regionproposals")
+    assert proposals["imageId"] == image and proposals["proposals"][0]["boundingBox"]
+    it = api.ok("POST", f"/projects/{pid}/train")
+    api.error(
+        "GET",
+        f"/projects/{pid}/iterations/{it['id']}/performance",
+        400,
+        "BadRequestIterationIsNotTrained",
+    )
+    api.wait_iteration(pid, it["id"], "Completed")
+    perf = api.ok(
+        "GET", f"/projects/{pid}/iterations/{it['id']}/performance", params={"threshold": 0.5}
+    )
+    assert {t["id"] for t in perf["perTagPerformance"]} == set(tags)
+    assert 0 <= perf["precision"] <= 1
