@@ -307,3 +307,47 @@ def test_provider_crash_while_training_is_adopted_by_the_next_up(
         (iteration,) = emulator_iterations(emu, pid).values()
         assert stack.id("model") == iteration["id"]
         assert (iteration["name"], iteration["status"]) == ("v1", "Completed")
+
+
+def test_lost_train_answer_adopts_the_training_it_started(
+    customvision_emulator: RunningEmulator, servers: Servers
+) -> None:
+    emu = customvision_emulator
+    pid = trainable_project(client_for(emu))
+    stack = servers.stack(config(emu))
+    emu.admin.inject_fault(drop_after_handling=True, operation="TrainProject", count=1)
+    stack.up({"model": trained(project_id=pid, name="v1")})
+    assert len(emu.admin.requests(operation="TrainProject")) == 1
+    (only,) = emulator_iterations(emu, pid).values()
+    assert only["id"] == stack.id("model") and only["name"] == "v1"
+
+
+def test_an_unclaimed_running_training_is_adopted(
+    customvision_emulator: RunningEmulator, servers: Servers
+) -> None:
+    """The crash window between TrainProject and the claim: the training carries no marker."""
+    emu = customvision_emulator
+    client = client_for(emu)
+    pid = trainable_project(client)
+    emu.admin.configure(training_seconds=1.0)
+    started = client.train_project(pid)
+    stack = servers.stack(config(emu))
+    stack.up({"model": trained(project_id=pid, name="v1")})
+    assert trainings(emu) == [200, 400] and stack.id("model") == started.id
+    assert emulator_iterations(emu, pid)[started.id]["name"] == "v1"
+
+
+def test_another_resources_training_is_waited_for(
+    customvision_emulator: RunningEmulator, servers: Servers
+) -> None:
+    emu = customvision_emulator
+    client = client_for(emu)
+    pid = trainable_project(client)
+    emu.admin.configure(training_seconds=1.0)
+    other = client.train_project(pid)
+    client.update_iteration(pid, other.id, name="Iteration 1 [pulumi:0123456789ab]")
+    stack = servers.stack(config(emu))
+    stack.up({"model": trained(project_id=pid, force_train=True)})
+    assert stack.id("model") != other.id
+    assert trainings(emu) == [200, 400, 200]
+    assert len(emulator_iterations(emu, pid)) == 2
