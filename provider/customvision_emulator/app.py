@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from . import handlers, spectable
 from .control import Faults, RequestLog, TokenBuckets
 from .errors import UNAUTHORIZED_MESSAGE, ApiError, gateway_body
-from .routing import Router
+from .routing import Match, Router
 from .settings import Settings
 from .store import Store
 
@@ -127,7 +127,7 @@ class ApiMiddleware:
         finally:
             emu.requests.add(started, method, path, operation, version, status)
 
-    async def _handle(self, version: str, match: Any, scope: Scope, receive: Receive) -> Response:
+    async def _handle(self, version: str, match: Match, scope: Scope, receive: Receive) -> Response:
         emu = self.emu
         route = match.route
         now = time.time()

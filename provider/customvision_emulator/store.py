@@ -1240,14 +1240,15 @@ class Store:
             )
         return left, top, width, height
 
-    def _image_ids(self, db: sqlite3.Connection, pid: str, ids: Iterable[str]) -> list[str]:
+    @staticmethod
+    def _image_ids(ids: Iterable[str]) -> list[str]:
         return [parse_guid(i, "BadRequestInvalidIds", "Image") for i in ids]
 
     def get_images_by_ids(self, project_id: str, image_ids: Sequence[str]) -> list[Json]:
         """GetImagesByIds: unknown ids are left out."""
         with self.tx() as db:
             pid = self._project(db, project_id)["id"]
-            ids = self._image_ids(db, pid, image_ids)
+            ids = self._image_ids(image_ids)
             rows: list[sqlite3.Row] = []
             for chunk in _chunks(ids):
                 rows += db.execute(
@@ -1328,7 +1329,7 @@ class Store:
                     r[0] for r in db.execute("SELECT id FROM images WHERE project_id = ?", (pid,))
                 ]
             elif image_ids:
-                ids = self._image_ids(db, pid, image_ids)
+                ids = self._image_ids(image_ids)
             else:
                 raise ApiError(
                     "BadRequestRequiredParamIsNull", "imageIds or allImages is required."

@@ -148,3 +148,16 @@ def test_v2_images_have_image_uri_and_v22_resized_uri(api: Api) -> None:
     assert "imageUri" in v20 and "resizedImageUri" not in v20
     v22 = api.at("2.2").ok("GET", f"/projects/{pid}/images/id", params={"imageIds": image})[0]
     assert "resizedImageUri" in v22 and "imageUri" not in v22
+
+
+def test_operation_table_is_generated_from_the_specs() -> None:
+    from pathlib import Path
+
+    from customvision_emulator import spectable
+
+    specs = Path(__file__).resolve().parents[3] / "shared" / "specs"
+    if not specs.is_dir():
+        pytest.skip("shared/specs not available")
+    assert spectable.build(specs) == spectable.load(), (
+        "regenerate: python -m customvision_emulator.spectable ../shared/specs"
+    )
