@@ -422,3 +422,21 @@ def test_lost_answer_is_reconciled_not_repeated(
     assert sum(sent.values()) == (5 if when == "drop_connection" else 4)
     stack.destroy()
     assert service_regions(emu, project_id) == set()
+
+
+def test_preview_with_unknown_image_ids(
+    stack: Stack, client: TrainingClient, project_id: str, tags: dict[str, str]
+) -> None:
+    """Image ids not known yet (images created in the same run) pass check and diff."""
+    from tests.engine import UNKNOWN
+
+    images = seed_images(client, project_id, 2)
+    bolt = {"tag_id": tags["bolt"]}
+    pending = [box(UNKNOWN, bolt, 0), box(UNKNOWN, bolt, 0)]  # identical until known
+    log = stack.preview(regions_decl(project_id, pending))
+    assert log.ops() == {"labels": "create"}
+    stack.up(regions_decl(project_id, [box(images[0], bolt, 0)]))
+    log = stack.preview(regions_decl(project_id, [box(images[0], bolt, 0), *pending]))
+    assert log.ops() == {"labels": "update"}
+    log = stack.preview(regions_decl(project_id, [box(images[0], bolt, 0)]))
+    assert log.ops() == {"labels": "same"}
