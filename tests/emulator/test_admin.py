@@ -132,3 +132,16 @@ def test_admin_rejects_bad_input(customvision_emulator: RunningEmulator) -> None
         admin.force_outcome("TrainProject", "Maybe")
     with pytest.raises(ValueError):
         admin.inject_fault(count=1)  # neither status, drop nor delay
+
+
+def test_drop_after_handling_applies_the_change_then_drops(api: Api) -> None:
+    api.emu.admin.inject_fault(drop_after_handling=True, count=1, operation="CreateProject")
+    with pytest.raises(requests.ConnectionError):
+        requests.post(
+            f"{api.base}/projects",
+            params={"name": "lost answer"},
+            headers={"Training-Key": api.emu.training_key},
+            timeout=10,
+        )
+    assert [p["name"] for p in api.ok("GET", "/projects")] == ["lost answer"]
+    assert api.emu.admin.requests(operation="CreateProject")[0]["status"] == 0
