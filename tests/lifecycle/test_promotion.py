@@ -182,3 +182,57 @@ def test_promotion_from_dev_to_prod(
     # both accounts are empty after destroy
     stack.destroy()
     assert dev.admin.state()["projects"] == [] and prod.admin.state()["projects"] == []
+
+
+@pytest.mark.usefixtures("shared_exports")
+def test_the_design_program_with_the_resource_classes(
+    customvision_emulator: RunningEmulator, prod: RunningEmulator
+) -> None:
+    """DESIGN.md §1's promotion program, written with the public classes, under mocks."""
+    import pulumi
+
+    import pulumi_customvision as cv
+    from tests.engine.mocks import ProviderMocks, run_program
+
+    dev = customvision_emulator
+
+    def seeded(project_id: str) -> str:
+        add_training_data(client_for(dev), project_id)
+        return project_id
+
+    def program() -> None:
+        domain = cv.domains.GENERAL_CLASSIFICATION
+        project = cv.Project("dev", name="parts-detector", domain_id=domain)
+        model = cv.TrainedIteration(
+            "model", project_id=project.id.apply(seeded), name="v7", triggers={"labels": 1}
+        )
+        export = cv.ProjectExport("export", project_id=project.id, triggers={"model": model.id})
+        prod_project = cv.Project(
+            "prod", import_token=export.token, name="parts-detector", profile="prod"
+        )
+        live = cv.Iteration(
+            "live",
+            project_id=prod_project.id,
+            source_name="v7",
+            profile="prod",
+            publish_name="parts-detector",
+            prediction_resource_id=PREDICTION_ID,
+        )
+        pulumi.export("prod_project_id", prod_project.id)
+        pulumi.export("live_publish_name", live.publish_name)
+        pulumi.export("token", export.token)
+
+    mocks = ProviderMocks(with_profile(config(dev), "prod", prod, key="prod-key"))
+    try:
+        result = run_program(program, mocks)
+        # (the token's secrecy comes from additional_secret_outputs, which the engine applies
+        # and these mocks do not; the Stack test above checks it)
+        prod_project = only_project(prod)
+        assert result.exports["prod_project_id"] == prod_project["id"]
+        assert result.exports["live_publish_name"] == "parts-detector"
+        (promoted,) = prod_project["iterations"]
+        assert (promoted["name"], promoted["publishName"]) == ("v7", "parts-detector")
+        assert mocks.resources["model"].inputs["claim"] == "test-project/test/model"
+    finally:
+        mocks.destroy()
+    assert dev.admin.state()["projects"] == [] and prod.admin.state()["projects"] == []
