@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ._config import Profile
-from ._lifecycle import ArgsT, CustomVisionProvider
+from ._lifecycle import ArgsT, CustomVisionProvider, Timeouts
 from ._rest import versions
 
 
@@ -69,3 +69,10 @@ class ServiceDefaultsProvider(CustomVisionProvider[ArgsT]):
                 f"customvision:apiVersion to {first} or later",
             )
         ]
+
+
+def timeouts_input(timeouts: Any) -> Any:
+    """A ``timeouts`` argument as an input: a :class:`Timeouts` becomes its dict form."""
+    if isinstance(timeouts, Timeouts):
+        return timeouts.model_dump(exclude_none=True)
+    return timeouts

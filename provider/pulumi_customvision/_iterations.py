@@ -64,6 +64,12 @@ def iteration_outputs(iteration: models.Iteration, managed: str | None) -> dict[
     }
 
 
+def check_publication(publish_name: str | None, prediction_resource_id: str | None) -> None:
+    """Refuse a publish name without a prediction resource, or the other way round."""
+    if (publish_name is None) != (prediction_resource_id is None):
+        raise ValueError("publish_name and prediction_resource_id go together; set both")
+
+
 def latest_completed(iterations: list[models.Iteration]) -> models.Iteration | None:
     """The most recently trained ``Completed`` iteration, or ``None``."""
     done = [i for i in iterations if i.status == "Completed"]

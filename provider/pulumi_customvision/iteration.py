@@ -72,8 +72,7 @@ class IterationArgs(ResourceArgs):
                 "give exactly one of iteration_id, source_name or latest=True to choose the "
                 f"iteration (got {', '.join(chosen) or 'none'})"
             )
-        if (self.publish_name is None) != (self.prediction_resource_id is None):
-            raise ValueError("publish_name and prediction_resource_id go together; set both")
+        _iterations.check_publication(self.publish_name, self.prediction_resource_id)
         return self
 
 

@@ -18,7 +18,7 @@ import pulumi.dynamic as dyn
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import domains
-from ._computed import ServiceDefaultsProvider, covers
+from ._computed import ServiceDefaultsProvider, covers, timeouts_input
 from ._config import Profile
 from ._iterations import iso
 from ._lifecycle import (
@@ -431,8 +431,6 @@ class Project(CustomVisionResource):
         """
         if name is None and import_token is None:
             name = resource_name
-        if isinstance(timeouts, Timeouts):
-            timeouts = timeouts.model_dump(exclude_none=True)
         super().__init__(
             ProjectProvider(),
             resource_name,
@@ -447,7 +445,7 @@ class Project(CustomVisionResource):
                 "target_export_platforms": target_export_platforms,
                 "settings": settings,
                 "force_destroy": force_destroy,
-                "timeouts": timeouts,
+                "timeouts": timeouts_input(timeouts),
                 "profile": profile,
             },
             outputs=(

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import pulumi
 
-from ._computed import ServiceDefaultsProvider
+from ._computed import ServiceDefaultsProvider, timeouts_input
 from ._config import Profile
 from ._lifecycle import (
     Context,
@@ -175,15 +175,13 @@ class ProjectExport(CustomVisionResource):
             profile: Account profile (``customvision:profiles.<name>``); unset: the default.
             opts: Pulumi resource options.
         """
-        if isinstance(timeouts, Timeouts):
-            timeouts = timeouts.model_dump(exclude_none=True)
         super().__init__(
             ProjectExportProvider(),
             resource_name,
             {
                 "project_id": project_id,
                 "triggers": triggers,
-                "timeouts": timeouts,
+                "timeouts": timeouts_input(timeouts),
                 "profile": profile,
             },
             outputs=_OUTPUTS,

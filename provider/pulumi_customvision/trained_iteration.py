@@ -23,7 +23,7 @@ import pulumi
 from pydantic import field_validator, model_validator
 
 from . import _iterations
-from ._computed import ServiceDefaultsProvider
+from ._computed import ServiceDefaultsProvider, timeouts_input
 from ._config import Profile
 from ._lifecycle import (
     Context,
@@ -136,8 +136,7 @@ class TrainedIterationArgs(ResourceArgs):
             raise ValueError("training_type='Advanced' needs reserved_budget_in_hours (at least 1)")
         if self.reserved_budget_in_hours is not None and self.reserved_budget_in_hours < 0:
             raise ValueError("reserved_budget_in_hours must not be negative")
-        if (self.publish_name is None) != (self.prediction_resource_id is None):
-            raise ValueError("publish_name and prediction_resource_id go together; set both")
+        _iterations.check_publication(self.publish_name, self.prediction_resource_id)
         return self
 
     def marker(self) -> str:
@@ -492,8 +491,6 @@ class TrainedIteration(CustomVisionResource):
             profile: Account profile (``customvision:profiles.<name>``); unset: the default.
             opts: Pulumi resource options.
         """
-        if isinstance(timeouts, Timeouts):
-            timeouts = timeouts.model_dump(exclude_none=True)
         super().__init__(
             TrainedIterationProvider(),
             resource_name,
@@ -509,7 +506,7 @@ class TrainedIteration(CustomVisionResource):
                 "prediction_resource_id": prediction_resource_id,
                 "triggers": triggers,
                 "on_training_not_needed": on_training_not_needed,
-                "timeouts": timeouts,
+                "timeouts": timeouts_input(timeouts),
                 "claim": training_claim(pulumi.get_project(), pulumi.get_stack(), resource_name),
                 "profile": profile,
             },
