@@ -300,23 +300,30 @@ class Context:
         """Register how to undo a step if a later step of this create fails."""
         self._undo.append((description, undo))
 
-    def create_or_find(self, create: Callable[[], T], find: Callable[[], T | None]) -> T:
-        """Run a creating call; if its answer was lost, find what it made instead of repeating it.
+    def create_or_find(
+        self, create: Callable[[], T], find: Callable[[], T | None], attempts: int = 3
+    ) -> T:
+        """Run a creating call exactly once in effect, even when its answers get lost.
 
         The client never repeats a creating POST that may have reached the service; it
-        raises with ``may_have_succeeded`` set. The object may exist all the same: ``find``
-        looks for it (by name, usually) so that nothing is created twice.
+        raises with ``may_have_succeeded`` set. Then ``find`` looks for what the call would
+        have made (by name, usually): if it exists it is adopted, if not the call provably
+        did nothing and is sent again, up to ``attempts`` times in all.
         """
-        try:
-            return create()
-        except rest_errors.CustomVisionError as exc:
-            if not exc.may_have_succeeded:
-                raise
-            found = find()
-            if found is None:
-                raise
-            log.debug("a creating call failed but its object exists; adopting it")
-            return found
+        for attempt in range(1, attempts + 1):
+            try:
+                return create()
+            except rest_errors.CustomVisionError as exc:
+                if not exc.may_have_succeeded:
+                    raise
+                found = find()
+                if found is not None:
+                    log.debug("a creating call lost its answer but did its work; adopting")
+                    return found
+                if attempt == attempts:
+                    raise
+                log.debug("a creating call lost its answer and did nothing; sending it again")
+        raise AssertionError("unreachable")
 
     def wait_for(
         self,

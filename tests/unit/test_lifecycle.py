@@ -210,3 +210,40 @@ def test_rollback_undoes_newest_first_and_reports_what_it_could_not_undo() -> No
     left = ctx._roll_back()
     assert done == ["tag", "project"]
     assert left == ["unpublish (still busy)"]
+
+
+def _lost_answer() -> errors.CustomVisionError:
+    error = errors.TransportError("ConnectionDropped", "the connection broke", None)
+    error.may_have_succeeded = True
+    return error
+
+
+def test_a_lost_create_is_adopted_if_it_did_its_work_and_sent_again_if_not() -> None:
+    ctx = _context(FakeClock(), budget=10)
+    calls: list[str] = []
+
+    def create_lost_then_ok() -> str:
+        calls.append("create")
+        if len(calls) == 1:
+            raise _lost_answer()
+        return "created"
+
+    assert ctx.create_or_find(create_lost_then_ok, lambda: None) == "created"
+    assert calls == ["create", "create"]
+
+    calls.clear()
+
+    def create_lost() -> str:
+        calls.append("create")
+        raise _lost_answer()
+
+    assert ctx.create_or_find(create_lost, lambda: "found") == "found"
+    assert calls == ["create"]
+    with pytest.raises(errors.TransportError):
+        ctx.create_or_find(create_lost, lambda: None, attempts=2)
+
+    def refused() -> str:
+        raise errors.BadRequest("BadRequestTagName", "bad name", 400)
+
+    with pytest.raises(errors.BadRequest):
+        ctx.create_or_find(refused, lambda: pytest.fail("a refused create needs no lookup"))
