@@ -18,13 +18,19 @@ import functools
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
+from ._lifecycle import ProviderError
+from ._rest import TrainingClient, models
 from ._rest import errors as rest_errors
+from ._rest.client import MAX_IDS_PER_GET
 
 B = TypeVar("B")
 R = TypeVar("R")
 T = TypeVar("T")
+_B = TypeVar("_B")
+_R = TypeVar("_R")
 
 DEFAULT_WORKERS = 8
 """Calls in flight at once. The rate limiter, not this number, sets the pace: a few calls
@@ -43,8 +49,8 @@ _SKIPPED: Any = object()
 
 
 def run_batches_partial(
-    call: Callable[[B], R], batches: Sequence[B], *, workers: int = DEFAULT_WORKERS
-) -> tuple[list[R | None], Exception | None]:
+    call: Callable[[_B], _R], batches: Sequence[_B], *, workers: int = DEFAULT_WORKERS
+) -> tuple[list[_R | None], Exception | None]:
     """Run ``call`` on every batch, several at a time, and keep what succeeded.
 
     Returns the answers in batch order (``None`` for a batch that failed or was skipped)
@@ -54,7 +60,7 @@ def run_batches_partial(
     """
     stop = threading.Event()
 
-    def run(batch: B) -> R:
+    def run(batch: _B) -> _R:
         if stop.is_set():
             return _SKIPPED  # type: ignore[no-any-return]
         try:
@@ -63,10 +69,10 @@ def run_batches_partial(
             stop.set()
             raise
 
-    answers: list[R | None] = [None] * len(batches)
+    answers: list[_R | None] = [None] * len(batches)
     failure: Exception | None = None
 
-    def collect(index: int, outcome: Callable[[], R]) -> None:
+    def collect(index: int, outcome: Callable[[], _R]) -> None:
         nonlocal failure
         try:
             result = outcome()
@@ -90,8 +96,8 @@ def run_batches_partial(
 
 
 def run_batches(
-    call: Callable[[B], R], batches: Sequence[B], *, workers: int = DEFAULT_WORKERS
-) -> list[R]:
+    call: Callable[[_B], _R], batches: Sequence[_B], *, workers: int = DEFAULT_WORKERS
+) -> list[_R]:
     """Run ``call`` on every batch, several at a time; return the answers in batch order.
 
     Raises:
@@ -124,6 +130,64 @@ def run_deletes(
     run_batches(one, chunked(sorted(set(ids)), size), workers=workers)
 
 
+@dataclass
+class Creates(Generic[B, R]):
+    """The outcome of creating calls run with :func:`run_creates`.
+
+    Attributes:
+        answered: ``(batch, answer)`` for every call that answered.
+        unclear: The batches whose call may or may not have been applied (the answer was
+            lost); the caller looks up what exists instead of repeating them blindly.
+        failure: The first other failure, or ``None``.
+    """
+
+    answered: list[tuple[B, R]]
+    unclear: list[B]
+    failure: Exception | None
+
+
+def run_creates(
+    call: Callable[[B], R], batches: Sequence[B], *, workers: int = DEFAULT_WORKERS
+) -> Creates[B, R]:
+    """Run creating calls (never repeated by the client) and sort out their outcomes."""
+    unclear = [False] * len(batches)
+
+    def one(item: tuple[int, B]) -> list[R]:
+        index, batch = item
+        try:
+            return [call(batch)]
+        except rest_errors.CustomVisionError as exc:
+            if not exc.may_have_succeeded:
+                raise
+            unclear[index] = True
+            return []
+
+    answers, failure = run_batches_partial(one, list(enumerate(batches)), workers=workers)
+    return Creates(
+        answered=[(b, a[0]) for b, a in zip(batches, answers, strict=True) if a],
+        unclear=[b for b, lost in zip(batches, unclear, strict=True) if lost],
+        failure=failure,
+    )
+
+
+def get_images(
+    client: TrainingClient, project_id: str, image_ids: Iterable[str]
+) -> dict[str, models.Image]:
+    """GetImagesByIds, 256 ids per call, concurrently: the images that exist, by id."""
+    answers = run_batches(
+        lambda batch: client.get_images_by_ids(project_id, batch),
+        chunked(sorted(set(image_ids)), MAX_IDS_PER_GET),
+    )
+    return {image.id.lower(): image for answer in answers for image in answer}
+
+
+class Registrar(Protocol):
+    """Where undo steps are registered: the lifecycle's ``Context`` or an :class:`Undo`."""
+
+    def on_failure(self, description: str, undo: Callable[[], object], /) -> None:
+        """Register how to undo a step if a later step fails."""
+
+
 class Undo:
     """Undo steps for an update (the lifecycle's ``Context.on_failure`` covers creates).
 
@@ -150,3 +214,21 @@ class Undo:
                 left.append(f"{description} ({exc})")
         self._steps.clear()
         return left
+
+
+def undoing(action: str, step: Callable[[Undo], T]) -> T:
+    """Run ``step``; if it fails, undo what it registered, then raise.
+
+    The error names what could not be undone, so the user knows what to clean up.
+    """
+    undo = Undo()
+    try:
+        return step(undo)
+    except Exception as exc:
+        left = undo.roll_back()
+        if not left:
+            raise
+        reason = str(exc) if isinstance(exc, ProviderError) else f"could not {action}: {exc}"
+        raise ProviderError(
+            f"{reason}; these steps could not be undone and need cleaning up: " + "; ".join(left)
+        ) from exc

@@ -36,7 +36,7 @@ import hashlib
 import itertools
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any, NamedTuple, Protocol
 
 import pulumi
@@ -50,7 +50,7 @@ from pydantic import (
     model_validator,
 )
 
-from ._batching import Undo, chunked, run_batches, run_batches_partial, run_deletes
+from ._batching import Registrar, chunked, get_images, run_creates, run_deletes, undoing
 from ._config import Profile
 from ._lifecycle import (
     Context,
@@ -63,8 +63,7 @@ from ._lifecycle import (
     arg,
 )
 from ._rest import TrainingClient, models
-from ._rest import errors as rest_errors
-from ._rest.client import MAX_IDS_PER_GET, MAX_REGIONS_PER_BATCH
+from ._rest.client import MAX_REGIONS_PER_BATCH
 
 MICRO = 1_000_000
 """Coordinates are compared in millionths: ``round(value * MICRO)``."""
@@ -329,9 +328,6 @@ def key_of(image_id: str, region: _Placed) -> tuple[str, str]:
     return image_id.lower(), region_key(region.tag_id, *box, *size)
 
 
-_UNCLEAR = models.ImageRegionCreateSummary()
-"""Stands for the answer of a CreateImageRegions call that may or may not have been applied."""
-
 Owned = dict[tuple[str, str], str]
 """``(image id, region key) -> region id``: the regions a resource owns."""
 
@@ -365,10 +361,6 @@ def nest(owned: Owned) -> dict[str, dict[str, str]]:
     return nested
 
 
-class _Registrar(Protocol):
-    def on_failure(self, description: str, undo: Callable[[], object], /) -> None: ...
-
-
 class RegionWriter:
     """Creates and deletes regions of one project in batches, concurrently."""
 
@@ -386,13 +378,9 @@ class RegionWriter:
 
     def existing(self, image_ids: Iterable[str]) -> dict[str, models.Image]:
         """GetImagesByIds, 256 per call: the images that exist, by id."""
-        batches = chunked(sorted(set(image_ids)), MAX_IDS_PER_GET)
-        answers = run_batches(
-            lambda batch: self.client.get_images_by_ids(self.project_id, batch), batches
-        )
-        return {image.id.lower(): image for answer in answers for image in answer}
+        return get_images(self.client, self.project_id, image_ids)
 
-    def create(self, entries: Sequence[Entry], undo: _Registrar) -> Owned:
+    def create(self, entries: Sequence[Entry], undo: Registrar) -> Owned:
         """Create ``entries``; return what they are now, owned by the caller.
 
         ``duplicated`` entries (already on the image) are adopted; entries whose call failed
@@ -432,33 +420,20 @@ class RegionWriter:
         )
 
     def _send(
-        self, entries: Sequence[Entry], undo: _Registrar
+        self, entries: Sequence[Entry], undo: Registrar
     ) -> tuple[Owned, list[Entry], list[Entry], list[Entry]]:
         """One round of CreateImageRegions: (created, duplicated, exceeded, unclear)."""
-        batches = chunked(entries, MAX_REGIONS_PER_BATCH)
-        unclear: list[Entry] = []
-
-        def send(batch: list[Entry]) -> models.ImageRegionCreateSummary:
-            try:
-                return self.client.create_image_regions(
-                    self.project_id, [e.to_api() for e in batch]
-                )
-            except rest_errors.CustomVisionError as exc:
-                if not exc.may_have_succeeded:
-                    raise
-                return _UNCLEAR  # looked up afterwards
-
-        answers, failure = run_batches_partial(send, batches)
+        outcome = run_creates(
+            lambda batch: self.client.create_image_regions(
+                self.project_id, [e.to_api() for e in batch]
+            ),
+            chunked(entries, MAX_REGIONS_PER_BATCH),
+        )
         created: Owned = {}
         duplicated: list[Entry] = []
         exceeded: list[Entry] = []
         by_key = {(e.image_id, e.key): e for e in entries}
-        for batch, answer in zip(batches, answers, strict=True):
-            if answer is None:
-                continue
-            if answer is _UNCLEAR:
-                unclear.extend(batch)
-                continue
+        for _, answer in outcome.answered:
             for region in answer.created:
                 if region.region_id is not None:
                     created[key_of(region.image_id, region)] = region.region_id
@@ -469,8 +444,9 @@ class RegionWriter:
         if created:
             ids = list(created.values())
             undo.on_failure(f"delete {len(ids)} created regions", lambda: self.delete(ids))
-        if failure is not None:
-            raise failure
+        if outcome.failure is not None:
+            raise outcome.failure
+        unclear = [entry for batch in outcome.unclear for entry in batch]
         return created, duplicated, exceeded, unclear
 
     def _find(self, entries: Sequence[Entry]) -> Owned:
@@ -550,17 +526,8 @@ class ImageRegionsProvider(CustomVisionProvider[ImageRegionsArgs]):
         writer = RegionWriter(ctx.client, args.project_id)
         writer.delete(rid for key, rid in old.items() if key not in desired)
         kept = {key: rid for key, rid in old.items() if key in desired}
-        undo = Undo()
-        try:
-            created = writer.create([e for k, e in desired.items() if k not in old], undo)
-        except Exception as exc:
-            left = undo.roll_back()
-            if left:
-                raise ProviderError(
-                    f"{_reason(exc)}; these steps could not be undone and need cleaning up: "
-                    + "; ".join(left)
-                ) from exc
-            raise
+        added = [e for k, e in desired.items() if k not in old]
+        created = undoing("update the image regions", lambda undo: writer.create(added, undo))
         return _outputs({**kept, **created})
 
     def on_read(self, ctx: Context, id_: str, olds: dict[str, Any]) -> dict[str, Any] | None:
@@ -616,12 +583,6 @@ class ImageRegionsProvider(CustomVisionProvider[ImageRegionsArgs]):
 
 def _outputs(owned: Owned) -> dict[str, Any]:
     return {"region_ids": nest(owned), "count": len(owned)}
-
-
-def _reason(exc: Exception) -> str:
-    return (
-        str(exc) if isinstance(exc, ProviderError) else f"could not update the image regions: {exc}"
-    )
 
 
 # --------------------------------------------------------------------------- resource

@@ -21,12 +21,20 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import pulumi
 from pydantic import field_validator
 
-from ._batching import Undo, chunked, run_batches, run_batches_partial, run_deletes
+from ._batching import (
+    Registrar,
+    chunked,
+    get_images,
+    run_batches,
+    run_creates,
+    run_deletes,
+    undoing,
+)
 from ._config import Profile
 from ._lifecycle import (
     Context,
@@ -38,7 +46,6 @@ from ._lifecycle import (
     arg,
 )
 from ._rest import TrainingClient, models
-from ._rest import errors as rest_errors
 from ._rest.client import MAX_IDS_PER_GET, MAX_IMAGES_PER_BATCH
 
 MAX_FILE_BYTES = 6 * 1024 * 1024
@@ -179,10 +186,6 @@ class _Source:
     size: int = 0
 
 
-class _Registrar(Protocol):
-    def on_failure(self, description: str, undo: Any, /) -> None: ...
-
-
 class ImageWriter:
     """Uploads and deletes the images of one project in batches, concurrently."""
 
@@ -191,7 +194,7 @@ class ImageWriter:
         self.project_id = project_id
         self.tag_ids = list(tag_ids)
 
-    def upload(self, urls: Sequence[str], files: Sequence[str], undo: _Registrar) -> dict[str, str]:
+    def upload(self, urls: Sequence[str], files: Sequence[str], undo: Registrar) -> dict[str, str]:
         """Upload the sources; return source -> image id. Fails naming the refused sources.
 
         Images the project already has (``OKDuplicate``) are adopted. A batch whose call may
@@ -221,38 +224,27 @@ class ImageWriter:
         return ids
 
     def _send(
-        self, sources: Sequence[_Source], undo: _Registrar
+        self, sources: Sequence[_Source], undo: Registrar
     ) -> tuple[dict[str, str], list[str], list[_Source]]:
         batches = chunked([s for s in sources if not s.is_file], MAX_IMAGES_PER_BATCH)
         batches += _pack([s for s in sources if s.is_file])
 
         def send(batch: list[_Source]) -> models.ImageCreateSummary:
-            try:
-                if batch[0].is_file:
-                    return self.client.create_images_from_data(
-                        self.project_id,
-                        [(_upload_name(i, s), _read(s)) for i, s in enumerate(batch)],
-                        tag_ids=self.tag_ids or None,
-                    )
-                return self.client.create_images_from_urls(
-                    self.project_id, [s.name for s in batch], tag_ids=self.tag_ids or None
+            if batch[0].is_file:
+                return self.client.create_images_from_data(
+                    self.project_id,
+                    [(_upload_name(i, s), _read(s)) for i, s in enumerate(batch)],
+                    tag_ids=self.tag_ids or None,
                 )
-            except rest_errors.CustomVisionError as exc:
-                if not exc.may_have_succeeded:
-                    raise
-                return _UNCLEAR
+            return self.client.create_images_from_urls(
+                self.project_id, [s.name for s in batch], tag_ids=self.tag_ids or None
+            )
 
-        answers, failure = run_batches_partial(send, batches)
+        outcome = run_creates(send, batches)
         ids: dict[str, str] = {}
         created: list[str] = []
         refused: list[str] = []
-        unclear: list[_Source] = []
-        for batch, answer in zip(batches, answers, strict=True):
-            if answer is None:
-                continue
-            if answer is _UNCLEAR:
-                unclear.extend(batch)
-                continue
+        for batch, answer in outcome.answered:
             for source, result in _match(batch, answer):
                 if result is None:
                     refused.append(f"{source.name}: no answer for it")
@@ -266,9 +258,9 @@ class ImageWriter:
             undo.on_failure(
                 f"delete {len(created)} uploaded images", functools.partial(self.delete, created)
             )
-        if failure is not None:
-            raise failure
-        return ids, refused, unclear
+        if outcome.failure is not None:
+            raise outcome.failure
+        return ids, refused, [source for batch in outcome.unclear for source in batch]
 
     def delete(self, image_ids: Iterable[str]) -> None:
         """DeleteImages, 256 ids per call; images already gone are not an error."""
@@ -280,11 +272,7 @@ class ImageWriter:
 
     def existing(self, image_ids: Iterable[str]) -> dict[str, models.Image]:
         """GetImagesByIds, 256 per call: the images that exist, by id."""
-        answers = run_batches(
-            lambda batch: self.client.get_images_by_ids(self.project_id, batch),
-            chunked(sorted(set(image_ids)), MAX_IDS_PER_GET),
-        )
-        return {image.id.lower(): image for answer in answers for image in answer}
+        return get_images(self.client, self.project_id, image_ids)
 
     def retag(self, image_ids: Sequence[str], added: Sequence[str], removed: Sequence[str]) -> None:
         """Give every image the ``added`` tags and take the ``removed`` ones away."""
@@ -299,10 +287,6 @@ class ImageWriter:
 
     def _untag(self, tag_ids: list[str], image_ids: list[str]) -> None:
         self.client.delete_image_tags(self.project_id, image_ids, tag_ids)
-
-
-_UNCLEAR = models.ImageCreateSummary(is_batch_successful=False)
-"""Stands for the answer of a create call that may or may not have been applied."""
 
 
 def _upload_name(index: int, source: _Source) -> str:
@@ -407,21 +391,9 @@ class ImagesProvider(CustomVisionProvider[ImagesArgs]):
             added = [t for t in args.tag_ids if t not in old_tags]
             removed = [t for t in old_tags if t not in args.tag_ids]
             writer.retag(sorted(set(kept.values())), added, removed)
-        undo = Undo()
-        try:
-            uploaded = writer.upload(
-                [u for u in args.urls if u not in kept],
-                [f for f in args.files if f not in kept],
-                undo,
-            )
-        except Exception as exc:
-            left = undo.roll_back()
-            if left:
-                raise ProviderError(
-                    f"could not update the images: {exc}; these steps could not be undone "
-                    "and need cleaning up: " + "; ".join(left)
-                ) from exc
-            raise
+        urls = [u for u in args.urls if u not in kept]
+        files = [f for f in args.files if f not in kept]
+        uploaded = undoing("update the images", lambda undo: writer.upload(urls, files, undo))
         ids = {**kept, **uploaded}
         in_use = set(ids.values())
         writer.delete(i for s, i in old_ids.items() if i not in in_use)

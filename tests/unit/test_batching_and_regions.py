@@ -13,8 +13,11 @@ from pulumi_customvision._batching import (
     chunked,
     run_batches,
     run_batches_partial,
+    run_creates,
     run_deletes,
+    undoing,
 )
+from pulumi_customvision._lifecycle import ProviderError
 from pulumi_customvision._rest import errors
 from pulumi_customvision.image_regions import (
     ImageRegionsArgs,
@@ -96,6 +99,38 @@ def test_undo_runs_newest_first_and_reports_leftovers() -> None:
     undo.on_failure("third", lambda: done.append("third"))
     assert undo.roll_back() == ["second (no)"]
     assert done == ["third", "first"]
+
+
+def test_run_creates_sorts_out_lost_answers() -> None:
+    def call(batch: int) -> int:
+        if batch == 2:
+            lost = errors.TransportError("ConnectionDropped", "dropped", None)
+            lost.may_have_succeeded = True
+            raise lost
+        return batch * 10
+
+    outcome = run_creates(call, [1, 2, 3], workers=1)
+    assert outcome.answered == [(1, 10), (3, 30)]
+    assert outcome.unclear == [2] and outcome.failure is None
+
+    def refused(batch: int) -> int:
+        raise errors.BadRequest("BadRequest", "no", 400)
+
+    assert isinstance(run_creates(refused, [1]).failure, errors.BadRequest)
+
+
+def test_undoing_names_what_could_not_be_undone() -> None:
+    def step(undo: Undo) -> None:
+        undo.on_failure("delete 3 regions", lambda: (_ for _ in ()).throw(RuntimeError("503")))
+        raise ProviderError("2 regions would take images over the limit")
+
+    with pytest.raises(ProviderError) as failed:
+        undoing("update the image regions", step)
+    assert str(failed.value) == (
+        "2 regions would take images over the limit; these steps could not be undone and "
+        "need cleaning up: delete 3 regions (503)"
+    )
+    assert undoing("x", lambda undo: 5) == 5
 
 
 def test_canonical_rounding() -> None:
