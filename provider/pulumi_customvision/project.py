@@ -174,6 +174,18 @@ def _outputs(project: models.Project) -> dict[str, Any]:
     }
 
 
+def _switches_kind(old_domain: Any, news: dict[str, Any]) -> bool:
+    """Whether the new inputs ask for a domain of the other kind than the project's."""
+    settings = news.get("settings")
+    new_domain = news.get("domain_id") or (
+        settings.get("domain_id") if isinstance(settings, dict) else None
+    )
+    if not isinstance(old_domain, str) or not isinstance(new_domain, str):
+        return False
+    detection = domains.OBJECT_DETECTION_DOMAINS
+    return (old_domain in detection) != (new_domain.lower() in detection)
+
+
 def token_digest(token: str) -> str:
     """What state keeps of an import token: its SHA-256, enough to notice a new token."""
     return "sha256:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -203,17 +215,23 @@ class ProjectProvider(ServiceDefaultsProvider[ProjectArgs]):
         return state
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
-        """As the base, but a replacement in the same account deletes first when named.
+        """As the base, plus two rules of the service.
 
-        Project names are unique in an account, so the new project could not take the
-        name while the old one exists (the usual rule for explicitly named resources).
+        A project cannot move between classification and object detection, so a new
+        domain of the other kind replaces it. Project names are unique in an account, so a
+        replacement in the same account deletes the old project first when the new one is
+        named (the usual rule for explicitly named resources).
         """
         result = super().diff(_id, olds, news)
         replaces = list(result.replaces or [])
+        if result.changes and _switches_kind(olds.get("domain_id"), news):
+            replaces = sorted({*replaces, "domain_id"})
         if replaces and "profile" not in replaces and news.get("name"):
             return dyn.DiffResult(
                 changes=result.changes, replaces=replaces, delete_before_replace=True
             )
+        if replaces != list(result.replaces or []):
+            return dyn.DiffResult(changes=True, replaces=replaces, delete_before_replace=False)
         return result
 
     # -- create ----------------------------------------------------------------------

@@ -243,3 +243,20 @@ def test_delete_tolerates_a_project_that_is_already_gone(
     stack.destroy()
     assert stack.resources == {}
     assert unwrap_secrets(Secret("x")) == "x"
+
+
+def test_a_domain_of_the_other_kind_replaces(
+    customvision_emulator: RunningEmulator, servers: Servers
+) -> None:
+    emu = customvision_emulator
+    stack = servers.stack(config(emu))
+    stack.up({"p": project(name="p", domain_id=domains.GENERAL_CLASSIFICATION)})
+    first = stack.id("p")
+    stack.up({"p": project(name="p", domain_id=domains.FOOD_CLASSIFICATION)})
+    assert stack.id("p") == first
+    log = stack.up({"p": project(name="p", domain_id=domains.GENERAL_OBJECT_DETECTION)})
+    assert log.step("p").op == "replace" and log.step("p").replaces == ["domain_id"]
+    (only,) = emu.admin.state()["projects"]
+    assert only["id"] == stack.id("p") != first
+    assert only["settings"]["domainId"] == domains.GENERAL_OBJECT_DETECTION
+    stack.destroy()

@@ -137,3 +137,15 @@ def test_claim_marker_depends_on_claim_and_training_inputs() -> None:
     assert TrainedIterationArgs.model_validate(other_stack).marker() != marker
     retrain = {**base, "triggers": {"data": 2}}
     assert TrainedIterationArgs.model_validate(retrain).marker() != marker
+
+
+def test_a_domain_of_the_other_kind_replaces_the_project() -> None:
+    provider = ProjectProvider()
+    inputs = {"name": "p", "domain_id": domains.GENERAL_CLASSIFICATION}
+    olds = outputs_after_create(provider, inputs)
+    same_kind = {**inputs, "domain_id": domains.FOOD_CLASSIFICATION}
+    result = provider.diff("p", olds, same_kind)
+    assert result.changes is True and not result.replaces
+    other_kind = {**inputs, "domain_id": domains.GENERAL_OBJECT_DETECTION}
+    result = provider.diff("p", olds, other_kind)
+    assert result.replaces == ["domain_id"] and result.delete_before_replace is True
