@@ -22,6 +22,7 @@ from ._computed import ServiceDefaultsProvider, covers, timeouts_input
 from ._config import Profile
 from ._iterations import iso
 from ._lifecycle import (
+    UNKNOWN,
     Context,
     CustomVisionResource,
     PollPolicy,
@@ -101,7 +102,8 @@ class ProjectArgs(ResourceArgs):
     domain_id: UuidStr | None = arg(
         "Domain of the project (see `pulumi_customvision.domains`); the service's default "
         "is General classification. Changing it updates in place within the same kind "
-        "(classification or object detection).",
+        "(classification or object detection); a domain of the other kind replaces the "
+        "project.",
         default=None,
     )
     classification_type: ClassificationType | None = arg(
@@ -182,6 +184,8 @@ def _switches_kind(old_domain: Any, news: dict[str, Any]) -> bool:
     )
     if not isinstance(old_domain, str) or not isinstance(new_domain, str):
         return False
+    if new_domain == UNKNOWN:
+        return False  # known at `up`, when the diff runs again
     detection = domains.OBJECT_DETECTION_DOMAINS
     return (old_domain in detection) != (new_domain.lower() in detection)
 
@@ -378,7 +382,8 @@ class Project(CustomVisionResource):
     A failed import deletes the half-imported project and says so.
 
     ``name``, ``description``, the domain inputs and ``settings`` update in place
-    (UpdateProject). A new ``import_token`` replaces the project. Project names are
+    (UpdateProject). A new ``import_token``, or a domain of the other kind
+    (classification <-> object detection), replaces the project. Project names are
     unique in an account, so a replacement of a named project deletes the old one first
     (import into prod without ``name`` to have the new project imported before the old one
     is deleted, under a name the service makes unique). State keeps only a SHA-256 digest of
