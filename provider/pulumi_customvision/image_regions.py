@@ -22,9 +22,12 @@ inputs Pulumi keeps)::
 
 with coordinates in millionths. The outputs hold no copy of the regions: ``region_ids``
 maps each image id to ``{region key: region id}``, where the region key is 8 characters of
-the SHA-256 of the resolved tag id and the four coordinates: what delete (the ids), refresh
-(the images to read, and which region is which) and update (the set difference) need.
-10,000 regions on 2,000 images take about 0.4 MB of inputs and 0.6 MB of outputs.
+the SHA-256 of the resolved tag id and the four coordinates, and the region id is the UUID's
+16 bytes in URL-safe base64 (22 characters; :func:`full_id` turns it back into a UUID).
+That is what delete (the ids), refresh (the images to read, and which region is which) and
+update (the set difference, old keys against new) need. 10,000 regions on 2,000 images
+take about 0.39 MB of inputs and 0.44 MB of outputs (compact JSON;
+``benchmarks/image_regions.py`` measures it).
 """
 
 from __future__ import annotations
@@ -571,6 +574,11 @@ class ImageRegionsProvider(CustomVisionProvider[ImageRegionsArgs]):
             tag_id = r.tag_id if r.tag_id is not None else tag_ids[r.tag_name or ""]
             entry = Entry(r.image_id, tag_id.lower(), *r.box)
             key = (entry.image_id, entry.key)
+            if key in desired and desired[key] != entry:
+                raise ProviderError(
+                    f"two different regions on image {r.image_id} have the same short key "
+                    f"{entry.key!r} (a 48-bit hash collision); move one of them by 1e-6"
+                )
             if key in desired:
                 raise ProviderError(
                     f"two regions on image {r.image_id} are the same once tag names are "
@@ -612,7 +620,8 @@ class ImageRegions(CustomVisionResource):
     project_id: pulumi.Output[str]
     """Id of the project."""
     region_ids: pulumi.Output[dict[str, dict[str, str]]]
-    """Image id -> region key -> region id, for every region this resource owns."""
+    """Image id -> region key -> region id (22-character base64 of the UUID), for every
+    region this resource owns."""
     count: pulumi.Output[int]
     """Number of regions this resource owns."""
     revision: pulumi.Output[str]
