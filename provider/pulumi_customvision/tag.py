@@ -11,6 +11,7 @@ from ._lifecycle import (
     Context,
     CustomVisionProvider,
     CustomVisionResource,
+    ProviderError,
     ResourceArgs,
     UuidStr,
     arg,
@@ -81,12 +82,10 @@ class TagProvider(CustomVisionProvider[TagArgs]):
                     raise
                 if existing.image_count:
                     # Someone else's labels: adopting them must be the user's decision.
-                    raise errors.BadRequest(
-                        exc.code,
-                        f"the project already has a tag named {args.name!r} on "
-                        f"{existing.image_count} images; set adopt_existing=True to manage it, "
-                        "or choose another name",
-                        exc.status,
+                    raise ProviderError(
+                        f"could not create the tag: the project already has a tag named "
+                        f"{args.name!r} on {existing.image_count} images; set "
+                        "adopt_existing=True to manage it, or choose another name"
                     ) from None
                 # An unused tag of this name is what an interrupted create leaves behind.
         tag = self._apply(ctx, existing.id, args) if self._differs(existing, args) else existing
