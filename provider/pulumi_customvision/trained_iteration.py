@@ -15,7 +15,6 @@ import functools
 import hashlib
 import json
 import re
-import time
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
@@ -191,7 +190,10 @@ class TrainedIterationProvider(ServiceDefaultsProvider[TrainedIterationArgs]):
 
     def on_create(self, ctx: Context, args: TrainedIterationArgs) -> tuple[str, dict[str, Any]]:
         marker = args.marker()
-        iteration = self._claimed(ctx, args, marker) or self._train(ctx, args, marker)
+        existing = ctx.client.get_iterations(args.project_id)
+        iteration = self._claimed(existing, marker) or self._train(
+            ctx, args, marker, known={i.id for i in existing}
+        )
         iteration = self._wait(ctx, args, iteration)
         if iteration.status != "Completed":
             reason = iteration.training_error_details or (
@@ -210,11 +212,10 @@ class TrainedIterationProvider(ServiceDefaultsProvider[TrainedIterationArgs]):
         iteration = _iterations.rename(ctx, args.project_id, iteration, final, take_over=True)
         return iteration.id, _iterations.iteration_outputs(iteration, args.publish_name)
 
-    def _claimed(
-        self, ctx: Context, args: TrainedIterationArgs, marker: str
-    ) -> models.Iteration | None:
+    @staticmethod
+    def _claimed(existing: list[models.Iteration], marker: str) -> models.Iteration | None:
         """This resource's iteration from an earlier, interrupted attempt, if any."""
-        for iteration in ctx.client.get_iterations(args.project_id):
+        for iteration in existing:
             if _claim_of(iteration) == marker:
                 report_progress(
                     f"adopting {iteration.name!r} ({iteration.status}), trained for this "
@@ -223,8 +224,14 @@ class TrainedIterationProvider(ServiceDefaultsProvider[TrainedIterationArgs]):
                 return iteration
         return None
 
-    def _train(self, ctx: Context, args: TrainedIterationArgs, marker: str) -> models.Iteration:
-        """TrainProject, then claim the new iteration at once; adopt a running one if it is ours."""
+    def _train(
+        self, ctx: Context, args: TrainedIterationArgs, marker: str, known: set[str]
+    ) -> models.Iteration:
+        """TrainProject, then claim the new iteration at once; adopt a running one if it is ours.
+
+        ``known`` are the ids of the iterations that existed before: if TrainProject's answer
+        is lost, the iteration it made is the unclaimed one that is not among them.
+        """
         api = ctx.profile.api_version
 
         def sent(parameter: str, value: Any) -> Any:
@@ -232,7 +239,6 @@ class TrainedIterationProvider(ServiceDefaultsProvider[TrainedIterationArgs]):
             return value if supported else None
 
         while True:
-            started = time.time()
             try:
                 iteration = ctx.create_or_find(
                     lambda: ctx.client.train_project(
@@ -243,7 +249,7 @@ class TrainedIterationProvider(ServiceDefaultsProvider[TrainedIterationArgs]):
                         notification_email_address=args.notification_email_address,
                         selected_tags=args.selected_tags,
                     ),
-                    functools.partial(self._unclaimed_training, ctx, args, started - 120),
+                    functools.partial(self._unclaimed_training, ctx, args, known),
                 )
             except errors.BadRequest as exc:
                 adopted = self._after_refusal(ctx, args, exc)
@@ -316,13 +322,19 @@ class TrainedIterationProvider(ServiceDefaultsProvider[TrainedIterationArgs]):
 
     @staticmethod
     def _unclaimed_training(
-        ctx: Context, args: TrainedIterationArgs, since: float | None
+        ctx: Context, args: TrainedIterationArgs, known: set[str] | None
     ) -> models.Iteration | None:
-        """A running training that carries no claim (optionally: created after ``since``)."""
+        """An iteration no resource claims: a running one, or (with ``known``) a new one.
+
+        With ``known`` (the ids from before a TrainProject whose answer was lost), the
+        iteration that call made, whatever its status; without, a running training.
+        """
         for iteration in ctx.client.get_iterations(args.project_id):
-            if iteration.status != "Training" or _claim_of(iteration) is not None:
+            if _claim_of(iteration) is not None:
                 continue
-            if since is None or iteration.created is None or iteration.created.timestamp() >= since:
+            if known is None and iteration.status == "Training":
+                return iteration
+            if known is not None and iteration.id not in known:
                 return iteration
         return None
 
@@ -415,10 +427,15 @@ class TrainedIteration(CustomVisionResource):
     The marker comes off when the iteration gets its final name. Every create first looks
     for an iteration with its marker and adopts it (waiting for it if it still trains), so
     when the program or the provider dies, or the ``timeouts`` budget runs out, the next
-    ``pulumi up`` finishes the same training instead of starting another. If TrainProject
+    ``pulumi up`` finishes the same training instead of starting another. If TrainProject's
+    answer is lost on the way (a dropped connection), the iteration it made is the one
+    that was not there before the call, and it is claimed the same way. If TrainProject
     answers ``BadRequestTrainingAlreadyInProgress``, a running training that carries no
     marker is adopted (the crash came between TrainProject and the renaming), while one
-    that carries another resource's marker is waited for before training.
+    that carries another resource's marker is waited for before training. The one step
+    not covered is a crash between the final renaming and the end of the create (one
+    UpdateIteration call): the next ``pulumi up`` then asks the service to train, which
+    answers that nothing changed (see ``on_training_not_needed``).
 
     ``name`` and the publish settings update in place; the training inputs and
     ``triggers`` replace the resource (a new training; the old iteration is deleted after
