@@ -144,9 +144,10 @@ def main() -> int:
             emu.admin.configure(requests_per_second=args.rate, latency_ms=args.latency_ms)
             emu.admin.clear_log()
             decl = {"labels": Resource(provider, news)}
-            started = time.perf_counter()
+            started, wall_start = time.perf_counter(), time.time()
             stack.up(decl, expect_empty_second_up=False)
             create_s = time.perf_counter() - started
+            wall_end = time.time()
             calls = writes(emu)
             creates = calls.get("CreateImageRegions", 0)
             batches = math.ceil(args.regions / 64)
@@ -169,6 +170,15 @@ def main() -> int:
                     "ok" if creates == batches else "MORE",
                 )
             )
+            if log:
+                rows.append(
+                    (
+                        "  before first / after last call",
+                        f"{log[0]['time'] - wall_start:.2f} s / {wall_end - log[-1]['time']:.2f} s",
+                        "(info)",
+                        "",
+                    )
+                )
             rows.append(
                 (
                     "  other calls",
