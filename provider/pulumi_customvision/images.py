@@ -387,14 +387,22 @@ class ImagesProvider(CustomVisionProvider[ImagesArgs]):
         kept = {s: i for s, i in old_ids.items() if s in wanted and s not in stale}
         writer = ImageWriter(ctx.client, args.project_id, args.tag_ids)
         old_tags = sorted(olds.get("tag_ids") or [])
-        if list(args.tag_ids) != old_tags and kept:
-            added = [t for t in args.tag_ids if t not in old_tags]
-            removed = [t for t in old_tags if t not in args.tag_ids]
-            writer.retag(sorted(set(kept.values())), added, removed)
-        urls = [u for u in args.urls if u not in kept]
-        files = [f for f in args.files if f not in kept]
-        uploaded = undoing("update the images", lambda undo: writer.upload(urls, files, undo))
-        ids = {**kept, **uploaded}
+
+        def upload_then_retag(undo: Registrar) -> dict[str, str]:
+            # New images get the new tags as they are uploaded; the kept ones are re-tagged
+            # after, so that a refused upload leaves the tags as they were.
+            uploaded = writer.upload(
+                [u for u in args.urls if u not in kept],
+                [f for f in args.files if f not in kept],
+                undo,
+            )
+            if list(args.tag_ids) != old_tags and kept:
+                added = [t for t in args.tag_ids if t not in old_tags]
+                removed = [t for t in old_tags if t not in args.tag_ids]
+                writer.retag(sorted(set(kept.values())), added, removed)
+            return uploaded
+
+        ids = {**kept, **undoing("update the images", upload_then_retag)}
         in_use = set(ids.values())
         writer.delete(i for s, i in old_ids.items() if i not in in_use)
         return _outputs(ids, hashes)
