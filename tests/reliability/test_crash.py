@@ -29,7 +29,7 @@ from pulumi_customvision._rest import TrainingClient
 from pulumi_customvision.tag import TagProvider
 from tests.engine import ProviderError, ProviderServer, Stack
 from tests.lifecycle.conftest import GENERAL_DETECTION, declare, stack_config
-from tests.reliability.conftest import (
+from tests.reliability.support import (
     LONG,
     hooked_env,
     inventory,

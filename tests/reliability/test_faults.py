@@ -28,7 +28,7 @@ from pulumi_customvision._rest import TrainingClient
 from pulumi_customvision.tag import TagProvider
 from tests.engine import ProviderServer, Ref, Stack
 from tests.lifecycle.conftest import GENERAL_DETECTION, declare, stack_config
-from tests.reliability.conftest import LONG, inventory, orphans, seed_detection_project
+from tests.reliability.support import LONG, inventory, orphans, seed_detection_project
 
 SEED = 20261122
 

@@ -1,5 +1,8 @@
 """Crash hook for the provider server (loaded only when this directory is on PYTHONPATH).
 
+With ``CV_LOG_LEVEL=DEBUG`` the process logs (every logger, ``pulumi_customvision``
+included) to stderr, for tests that scan the logs.
+
 With ``CV_CRASH_AFTER_CALLS=N`` in the environment, the process SIGKILLs itself right after
 the N-th HTTP call to the Custom Vision API has been answered, before the provider sees the
 answer: the service has acted, the provider (and the engine) never learn of it. That is the
@@ -41,3 +44,15 @@ if _AFTER:
         return response
 
     HTTPAdapter.send = _send  # type: ignore[method-assign]
+
+_LOG_LEVEL = os.environ.get("CV_LOG_LEVEL")
+
+if _LOG_LEVEL:
+    import logging
+    import sys
+
+    logging.basicConfig(
+        level=_LOG_LEVEL, stream=sys.stderr, format="log %(levelname)s %(name)s: %(message)s"
+    )
+    for _noisy in ("grpc", "asyncio"):
+        logging.getLogger(_noisy).setLevel(logging.WARNING)
