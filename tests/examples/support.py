@@ -112,9 +112,13 @@ def run_example(
     stack_references: Mapping[str, Mapping[str, Any]] | None = None,
     preview: bool = False,
     mocks: ProviderMocks | None = None,
+    cwd: Path | None = None,
     **overrides: str,
 ) -> tuple[ProgramResult, ProviderMocks]:
-    """Run the example in ``directory`` for ``stack`` and return its result and mocks."""
+    """Run the example in ``directory`` for ``stack`` and return its result and mocks.
+
+    The working directory is the program's directory, or ``cwd``.
+    """
     project = load_project(directory)
     main = directory / project.get("main", ".")
     if mocks is None:
@@ -133,7 +137,7 @@ def run_example(
 
     sys.path.insert(0, str(main))
     try:
-        with working_directory(main):
+        with working_directory(cwd or main):
             result = run_program(body, mocks, preview=preview)
     finally:
         sys.path.remove(str(main))
