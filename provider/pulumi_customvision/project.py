@@ -269,10 +269,15 @@ class ProjectProvider(ServiceDefaultsProvider[ProjectArgs]):
             if versions.supports_parameter(ctx.profile.api_version, "ImportProject", "name")
             else None
         )
+        known = {p.id for p in ctx.client.get_projects()}
+
+        def started_import() -> models.Project | None:
+            """The project a lost ImportProject made: the one that was not there before."""
+            return next((p for p in ctx.client.get_projects() if p.id not in known), None)
+
         try:
             project = ctx.create_or_find(
-                lambda: ctx.client.import_project(token, name=name_in_query),
-                lambda: self._find(ctx, name_in_query) if name_in_query else None,
+                lambda: ctx.client.import_project(token, name=name_in_query), started_import
             )
         except errors.BadRequest as exc:
             if exc.code == "BadRequestInvalidImportToken":

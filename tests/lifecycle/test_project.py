@@ -260,3 +260,17 @@ def test_a_domain_of_the_other_kind_replaces(
     assert only["id"] == stack.id("p") != first
     assert only["settings"]["domainId"] == domains.GENERAL_OBJECT_DETECTION
     stack.destroy()
+
+
+def test_lost_import_answer_adopts_the_import_it_started(
+    customvision_emulator: RunningEmulator, servers: Servers
+) -> None:
+    emu = customvision_emulator
+    client = client_for(emu)
+    source = client.create_project("source").id
+    stack = servers.stack(config(emu, **{"customvision:apiVersion": "3.2"}))
+    emu.admin.inject_fault(drop_after_handling=True, operation="ImportProject", count=1)
+    stack.up({"prod": project(import_token=client.export_project(source).token, name="prod")})
+    assert len(emu.admin.requests(operation="ImportProject")) == 1
+    names = sorted(p["name"] for p in emu.admin.state()["projects"])
+    assert names == ["prod", "source"] and stack.outputs("prod")["name"] == "prod"
