@@ -7,7 +7,9 @@ call), CreateImageTags / DeleteImageTags when ``tag_ids`` change.
 State: ``ids`` maps each source (the URL, or the file path as written) to its image id and
 ``file_hashes`` each file to the SHA-256 of its content; ``revision`` is a hash of the
 sources and file contents, which is what ``diff`` compares, so the URL list is not kept
-twice. A file whose content changes gets a new revision, and the update re-uploads it.
+twice. A file whose content changes gets a new revision, and the update re-uploads it; a
+file that only moved (same content under another path, e.g. another checkout directory)
+keeps its image and is not uploaded again.
 """
 
 from __future__ import annotations
@@ -385,6 +387,9 @@ class ImagesProvider(CustomVisionProvider[ImagesArgs]):
         wanted = set(args.urls) | set(args.files)
         stale = {p for p, h in hashes.items() if p in old_ids and old_hashes.get(p) != h}
         kept = {s: i for s, i in old_ids.items() if s in wanted and s not in stale}
+        # A file moved or renamed (same content, e.g. another checkout directory) keeps its image.
+        by_content = {h: old_ids[p] for p, h in old_hashes.items() if p in old_ids}
+        kept |= {f: by_content[h] for f, h in hashes.items() if f not in kept and h in by_content}
         writer = ImageWriter(ctx.client, args.project_id, args.tag_ids)
         old_tags = sorted(olds.get("tag_ids") or [])
 

@@ -206,3 +206,26 @@ def test_lost_answer_adopts_what_was_made(
     assert set(service_images(emu, project_id)) == set(ids.values())
     stack.destroy()
     assert service_images(emu, project_id) == {}
+
+
+def test_moved_files_keep_their_images(
+    stack: Stack, customvision_emulator: RunningEmulator, project_id: str, tmp_path: Path
+) -> None:
+    """Same content under another path (another checkout directory): no upload, same ids."""
+    emu = customvision_emulator
+    first = tmp_path / "checkout-a"
+    first.mkdir()
+    files = write_images(first, 5)
+    stack.up(images_decl(project_id, files=files))
+    before = stack.outputs("imgs")["ids"]
+    second = tmp_path / "checkout-b"
+    first.rename(second)
+    moved = [f.replace("checkout-a", "checkout-b") for f in files]
+    emu.admin.clear_log()
+    log = stack.up(images_decl(project_id, files=moved))
+    assert log.ops() == {"imgs": "update"}
+    assert writes(emu) == {}
+    after = stack.outputs("imgs")["ids"]
+    assert [after[m] for m in moved] == [before[f] for f in files]
+    assert set(stack.outputs("imgs")["file_hashes"]) == set(moved)
+    assert set(service_images(emu, project_id)) == set(after.values())
