@@ -72,19 +72,25 @@ def test_cli_starts_fast_and_serves(tmp_path: Path) -> None:
 
 def test_restart_keeps_state_and_finishes_running_training(tmp_path: Path) -> None:
     data = str(tmp_path / "state")
-    with cli("--data-dir", data, "--training-seconds", "3") as (emu, _):
+    with cli("--data-dir", data, "--training-seconds", "3", "--import-seconds", "3") as (emu, _):
         api = Api(emu)
         pid, tags = api.trainable("persisted")
+        token = api.ok("GET", f"/projects/{pid}/export")["token"]
+        imported = api.ok("POST", "/projects/import", params={"token": token})
+        assert imported["status"] == "Importing"
         it = api.ok("POST", f"/projects/{pid}/train")
         assert it["status"] == "Training"
-    with cli("--data-dir", data, "--training-seconds", "3") as (emu, _):
+    with cli("--data-dir", data, "--training-seconds", "3", "--import-seconds", "3") as (emu, _):
         api = Api(emu)
         # Still training right after the restart, then it finishes on its own schedule.
         assert api.ok("GET", f"/projects/{pid}/iterations/{it['id']}")["status"] == "Training"
         assert api.ok("GET", f"/projects/{pid}")["name"] == "persisted"
         assert [t["id"] for t in api.ok("GET", f"/projects/{pid}/tags")] == tags
         assert api.ok("GET", f"/projects/{pid}/images/count") == 10
+        assert api.ok("GET", f"/projects/{imported['id']}")["status"] == "Importing"
         done = api.wait_iteration(pid, it["id"], "Completed", timeout=10)
+        api.wait_project(imported["id"], "Succeeded", timeout=10)
+        assert api.ok("GET", f"/projects/{imported['id']}/images/count") == 10
         assert done["trainedAt"]
         api.error("POST", f"/projects/{pid}/train", 400, "BadRequestTrainingNotNeeded")
 
