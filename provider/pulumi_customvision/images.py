@@ -48,7 +48,7 @@ from ._lifecycle import (
     arg,
 )
 from ._rest import TrainingClient, models
-from ._rest.client import MAX_IDS_PER_GET, MAX_IMAGES_PER_BATCH
+from ._rest.client import MAX_IDS_PER_GET, MAX_IMAGE_TAGS_PER_BATCH, MAX_IMAGES_PER_BATCH
 
 MAX_FILE_BYTES = 6 * 1024 * 1024
 """The service refuses images larger than 6 MB."""
@@ -56,8 +56,8 @@ MAX_FILE_BYTES = 6 * 1024 * 1024
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
 """Files are uploaded at most 64 and at most this many bytes per CreateImagesFromData call."""
 
-MAX_IMAGE_TAGS_PER_CALL = 128
-"""CreateImageTags takes at most 128 (image, tag) pairs."""
+UNTAG_IMAGES_PER_CALL, UNTAG_TAGS_PER_CALL = 64, 20
+"""DeleteImageTags takes at most 64 image ids and 20 tag ids (the client checks the same)."""
 
 _FORMATS = (
     (b"\xff\xd8\xff", "JPEG"),
@@ -281,11 +281,11 @@ class ImageWriter:
         pairs = [models.ImageTagCreateEntry(image_id=i, tag_id=t) for i in image_ids for t in added]
         run_batches(
             lambda batch: self.client.create_image_tags(self.project_id, batch),
-            chunked(pairs, MAX_IMAGE_TAGS_PER_CALL),
+            chunked(pairs, MAX_IMAGE_TAGS_PER_BATCH),
         )
         if removed:
-            for tags in chunked(list(removed), 20):
-                run_deletes(functools.partial(self._untag, tags), image_ids, 64)
+            for tags in chunked(list(removed), UNTAG_TAGS_PER_CALL):
+                run_deletes(functools.partial(self._untag, tags), image_ids, UNTAG_IMAGES_PER_CALL)
 
     def _untag(self, tag_ids: list[str], image_ids: list[str]) -> None:
         self.client.delete_image_tags(self.project_id, image_ids, tag_ids)
