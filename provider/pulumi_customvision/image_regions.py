@@ -625,7 +625,12 @@ class ImageRegions(CustomVisionResource):
     count: pulumi.Output[int]
     """Number of regions this resource owns."""
     revision: pulumi.Output[str]
-    """A stable hash of the region set (order-independent); use it as a training trigger."""
+    """A stable hash of the region set (order-independent); use it as a training trigger.
+
+    It is computed from the regions as written, in millionths: the same set gives the same
+    revision on every machine; naming a tag by ``tag_name`` instead of ``tag_id`` gives
+    another revision. After a refresh that found regions missing it differs until the
+    next ``pulumi up`` has put them back."""
 
     def __init__(
         self,

@@ -454,8 +454,9 @@ class Images(CustomVisionResource):
     within the account's rate limit; if the service refuses any image, the uploaded ones
     are deleted and the refused sources named. Adding or removing sources uploads or
     deletes only the difference; a file whose content changed is uploaded again (its id
-    changes). Refresh reports images deleted out of band, which the next ``pulumi up``
-    uploads again. Destroying it deletes the images (DeleteImages).
+    changes), a file that only moved keeps its image. Refresh reports images deleted out
+    of band, which the next ``pulumi up`` uploads again. Destroying it deletes the images
+    (DeleteImages).
 
     ``check`` refuses unreadable files, files over 6 MB and formats other than JPEG, PNG,
     GIF and BMP, naming the file. An image the project already has (same content) is
