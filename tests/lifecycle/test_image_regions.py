@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,8 +12,8 @@ import pytest
 from customvision_emulator.testing import RunningEmulator
 from pulumi_customvision._rest import TrainingClient, models
 from pulumi_customvision.image_regions import ImageRegionsProvider, full_id
-from tests.engine import CheckFailedError, ProviderError, Resource, Stack
-from tests.lifecycle.conftest import declare, emulator_project
+from tests.engine import CheckFailedError, ProviderError, ProviderServer, Resource, Stack
+from tests.lifecycle.conftest import declare, emulator_project, stack_config
 from tests.lifecycle.imagegen import png
 
 _seeds = iter(range(1, 1 << 40))
@@ -90,6 +91,23 @@ def writes(emu: RunningEmulator) -> dict[str, int]:
         if r["method"] != "GET":
             counts[r["operation"]] = counts.get(r["operation"], 0) + 1
     return counts
+
+
+@pytest.fixture(scope="module")
+def unpaced_server(customvision_emulator_server: RunningEmulator) -> Iterator[ProviderServer]:
+    """A provider server whose client does not pace requests (the test emulator has no limit)."""
+    config = stack_config(customvision_emulator_server, **{"customvision:requestsPerSecond": "0"})
+    with ProviderServer(config) as server:
+        yield server
+
+
+@pytest.fixture
+def unpaced_stack(
+    customvision_emulator: RunningEmulator, unpaced_server: ProviderServer
+) -> Iterator[Stack]:
+    """An empty stack on :func:`unpaced_server`, for the tests with many calls."""
+    with Stack(server=unpaced_server) as s:
+        yield s
 
 
 @pytest.fixture
@@ -217,13 +235,13 @@ def test_unknown_tag_name_fails_before_any_region_is_made(
 
 
 def test_a_thousand_regions(
-    stack: Stack,
+    unpaced_stack: Stack,
     customvision_emulator: RunningEmulator,
     client: TrainingClient,
     project_id: str,
     tags: dict[str, str],
 ) -> None:
-    emu = customvision_emulator
+    emu, stack = customvision_emulator, unpaced_stack
     images = seed_images(client, project_id, 250)
     tag_refs = [{"tag_id": tags["bolt"]}, {"tag_name": "nut"}]
     regions = [box(images[i % 250], tag_refs[i % 2], i // 250) for i in range(1000)]
