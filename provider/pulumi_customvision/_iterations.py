@@ -12,9 +12,7 @@ one, without the prediction endpoint ever going away.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Any
 
 from ._lifecycle import Context, ProviderError
@@ -32,11 +30,6 @@ def iso(value: datetime | None) -> str | None:
 
 MANAGED = "managed_publish_name"
 """Output: the publish name the resource itself published (``None``: it publishes nothing)."""
-
-RELEASED_WHEN_UNSET: Mapping[str, str] = MappingProxyType(
-    {"publish_name": MANAGED, "prediction_resource_id": MANAGED}
-)
-"""Unsetting these inputs withdraws the publication the resource made (a change to apply)."""
 
 
 def iteration_outputs(iteration: models.Iteration, managed: str | None) -> dict[str, Any]:

@@ -68,23 +68,45 @@ def arg(
     *,
     default: Any = ...,
     replaces: bool = False,
+    computed: bool = False,
+    partial: bool = False,
+    released_by: str | None = None,
     default_factory: Callable[[], Any] | None = None,
 ) -> Any:
-    """Declare one input of a resource.
+    """Declare one input of a resource, with how ``diff`` treats it.
 
     Args:
         description: What the input means; it is the documentation users read.
         default: The default value (omit for a required input).
         replaces: ``True`` if changing this input replaces the resource instead of
             updating it in place.
+        computed: ``True`` if, when the input is unset, the service chooses the value (a
+            project's settings, an iteration's name): then whatever the service has is not a
+            change.
+        partial: For a mapping: only the keys the user gives are managed; other keys the
+            service keeps are not a change.
+        released_by: The output that says this resource manages the value (e.g. the
+            publication it made): unsetting the input is then a change, which releases it.
         default_factory: A callable making the default, for mutable defaults.
     """
-    extra: dict[str, JsonValue] = {"replaces": replaces}
+    extra: dict[str, JsonValue] = {
+        "replaces": replaces,
+        "computed": computed,
+        "partial": partial,
+        "released_by": released_by,
+    }
     if default_factory is not None:
         return Field(
             default_factory=default_factory, description=description, json_schema_extra=extra
         )
     return Field(default, description=description, json_schema_extra=extra)
+
+
+def covers(current: Any, wanted: Any) -> bool:
+    """Whether ``current`` has every key of ``wanted`` with the same value (recursively)."""
+    if isinstance(wanted, Mapping) and isinstance(current, Mapping):
+        return all(covers(current.get(key), value) for key, value in wanted.items())
+    return bool(current == wanted)
 
 
 _DURATION = re.compile(
@@ -156,13 +178,19 @@ class ResourceArgs(BaseModel):
     )
 
     @classmethod
+    def fields_with(cls, rule: str) -> dict[str, Any]:
+        """The inputs declared with ``arg(..., <rule>=...)``, and the rule's value."""
+        found: dict[str, Any] = {}
+        for name, info in cls.model_fields.items():
+            extra = info.json_schema_extra
+            if isinstance(extra, dict) and extra.get(rule):
+                found[name] = extra[rule]
+        return found
+
+    @classmethod
     def replace_fields(cls) -> frozenset[str]:
         """The inputs whose change replaces the resource."""
-        return frozenset(
-            name
-            for name, info in cls.model_fields.items()
-            if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("replaces")
-        )
+        return frozenset(cls.fields_with("replaces"))
 
 
 ArgsT = TypeVar("ArgsT", bound=ResourceArgs)
@@ -428,19 +456,31 @@ class CustomVisionProvider(dyn.ResourceProvider, Generic[ArgsT]):
     # -- helpers for subclasses ------------------------------------------------------
 
     @staticmethod
-    def requires(profile: Profile, prop: str, operation: str) -> list[tuple[str, str]]:
-        """A check failure on ``prop`` if the profile's API version lacks ``operation``."""
-        if versions.supports(profile.api_version, operation):
-            return []
-        first = versions.first_version_with(operation)
+    def requires(
+        profile: Profile, prop: str, operation: str, parameter: str | None = None
+    ) -> list[tuple[str, str]]:
+        """A check failure on ``prop`` if the profile's API version lacks ``operation``.
+
+        With ``parameter``: if the version has the operation but not that parameter of it.
+        """
+        if parameter is None:
+            if versions.supports(profile.api_version, operation):
+                return []
+            first = versions.first_version_with(operation)
+            needs = f"the {operation} operation"
+        else:
+            if versions.supports_parameter(profile.api_version, operation, parameter):
+                return []
+            first = versions.operation(operation).parameter_since.get(parameter)
+            needs = f"the {parameter!r} parameter of {operation}"
         hint = (
             f"set customvision:apiVersion to {first} or later" if first else "it is not available"
         )
         return [
             (
                 prop,
-                f"{prop} needs the {operation} operation, which API version "
-                f"{profile.api_version} ({profile.label}) does not have; {hint}",
+                f"{prop} needs {needs}, which API version {profile.api_version} "
+                f"({profile.label}) does not have; {hint}",
             )
         ]
 
@@ -560,9 +600,19 @@ class CustomVisionProvider(dyn.ResourceProvider, Generic[ArgsT]):
             raise ProviderError(f"invalid {self.kind} inputs: {reasons}") from None
 
     def _changed(self, olds: Mapping[str, Any], args: ArgsT) -> set[str]:
+        """The stored inputs that differ, under the field rules declared with :func:`arg`."""
         stored = self.state_from_args(args)
         keys = set(stored) | (set(olds) & set(self.args_model.model_fields))
-        return {k for k in keys if stored.get(k) != olds.get(k)}
+        changed = {k for k in keys if stored.get(k) != olds.get(k)}
+        released_by = self.args_model.fields_with("released_by")
+        for key in self.args_model.fields_with("computed"):
+            releases = key in released_by and olds.get(released_by[key]) is not None
+            if key not in stored and not releases:
+                changed.discard(key)
+        for key in self.args_model.fields_with("partial"):
+            if key in changed and (key not in stored or covers(olds.get(key), stored[key])):
+                changed.discard(key)
+        return changed
 
     def _moves_account(self, olds: Mapping[str, Any], args: ArgsT) -> bool:
         recorded = olds.get(ENDPOINT_OUTPUT)
@@ -637,7 +687,12 @@ class CustomVisionResource(dyn.Resource, module="customvision", name="Resource")
         opts: pulumi.ResourceOptions | None = None,
         secret_outputs: Iterable[str] = (),
     ) -> None:
-        props: dict[str, Any] = dict(inputs)
+        props: dict[str, Any] = {
+            key: value.model_dump(mode="json", exclude_none=True)
+            if isinstance(value, BaseModel)
+            else value
+            for key, value in inputs.items()
+        }
         for name in (*outputs, ENDPOINT_OUTPUT):
             props.setdefault(name, None)
         secrets = list(secret_outputs)

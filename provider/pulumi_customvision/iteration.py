@@ -14,9 +14,16 @@ import pulumi
 from pydantic import model_validator
 
 from . import _iterations
-from ._computed import ServiceDefaultsProvider
 from ._config import Profile
-from ._lifecycle import Context, CustomVisionResource, ProviderError, ResourceArgs, UuidStr, arg
+from ._lifecycle import (
+    Context,
+    CustomVisionProvider,
+    CustomVisionResource,
+    ProviderError,
+    ResourceArgs,
+    UuidStr,
+    arg,
+)
 from ._rest import models
 
 
@@ -39,21 +46,27 @@ class IterationArgs(ResourceArgs):
     name: str | None = arg(
         "New name for the iteration (UpdateIteration); unset leaves its name as it is.",
         default=None,
+        computed=True,
     )
     publish_name: str | None = arg(
         "Publish the iteration under this name (with `prediction_resource_id`); changing "
         "it republishes, removing it unpublishes.",
         default=None,
+        computed=True,
+        released_by=_iterations.MANAGED,
     )
     prediction_resource_id: str | None = arg(
         "Azure resource id of the Custom Vision Prediction resource to publish to "
         "(`/subscriptions/.../providers/Microsoft.CognitiveServices/accounts/<name>`).",
         default=None,
+        computed=True,
+        released_by=_iterations.MANAGED,
     )
     is_default: bool | None = arg(
         "Make the iteration the project's default (API v2.x only; on v3.x publish it "
         "with `publish_name` instead).",
         default=None,
+        computed=True,
     )
 
     @model_validator(mode="after")
@@ -76,15 +89,11 @@ class IterationArgs(ResourceArgs):
         return self
 
 
-class IterationProvider(ServiceDefaultsProvider[IterationArgs]):
+class IterationProvider(CustomVisionProvider[IterationArgs]):
     """The REST steps of :class:`Iteration`."""
 
     args_model = IterationArgs
     kind = "iteration"
-    computed_when_unset = frozenset(
-        {"name", "publish_name", "prediction_resource_id", "is_default"}
-    )
-    released_when_unset = _iterations.RELEASED_WHEN_UNSET
 
     def check_for(self, args: IterationArgs, profile: Profile) -> list[tuple[str, str]]:
         failures: list[tuple[str, str]] = []

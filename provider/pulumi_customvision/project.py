@@ -18,12 +18,12 @@ import pulumi.dynamic as dyn
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import domains
-from ._computed import ServiceDefaultsProvider, covers, timeouts_input
 from ._config import Profile
 from ._iterations import iso
 from ._lifecycle import (
     UNKNOWN,
     Context,
+    CustomVisionProvider,
     CustomVisionResource,
     PollPolicy,
     ProviderError,
@@ -31,6 +31,7 @@ from ._lifecycle import (
     Timeouts,
     UuidStr,
     arg,
+    covers,
 )
 from ._rest import errors, models, versions
 
@@ -90,8 +91,9 @@ class ProjectArgs(ResourceArgs):
         "Name of the project. Renaming updates in place. Required to create a project; "
         "with `import_token`, unset keeps the name the service gives the import.",
         default=None,
+        computed=True,
     )
-    description: str | None = arg("Description of the project.", default=None)
+    description: str | None = arg("Description of the project.", default=None, computed=True)
     import_token: str | None = arg(
         "Export token (a secret; `ProjectExport.token`) of a project to import instead of "
         "creating an empty one. A new token imports anew (replaces the project). Tokens "
@@ -105,16 +107,23 @@ class ProjectArgs(ResourceArgs):
         "(classification or object detection); a domain of the other kind replaces the "
         "project.",
         default=None,
+        computed=True,
     )
     classification_type: ClassificationType | None = arg(
         "'Multiclass' (one tag per image) or 'Multilabel'; classification domains only.",
         default=None,
+        computed=True,
     )
     target_export_platforms: list[ExportPlatform] | None = arg(
-        "Platforms the models of a compact domain can be exported to.", default=None
+        "Platforms the models of a compact domain can be exported to.",
+        default=None,
+        computed=True,
     )
     settings: ProjectSettingsArgs | None = arg(
-        "Further project settings; only the keys given are managed.", default=None
+        "Further project settings; only the keys given are managed.",
+        default=None,
+        computed=True,
+        partial=True,
     )
     force_destroy: bool = arg(
         "On destroy, unpublish the project's published iterations first; without it, a "
@@ -195,16 +204,12 @@ def token_digest(token: str) -> str:
     return "sha256:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-class ProjectProvider(ServiceDefaultsProvider[ProjectArgs]):
+class ProjectProvider(CustomVisionProvider[ProjectArgs]):
     """The REST steps of :class:`Project`."""
 
     args_model = ProjectArgs
     kind = "project"
     default_timeouts: ClassVar[Mapping[str, float]] = {"create": 1800, "update": 600, "delete": 600}
-    computed_when_unset = frozenset(
-        {"name", "description", "domain_id", "classification_type", "target_export_platforms"}
-    )
-    compared_by_given_keys = frozenset({"settings"})
 
     def check_for(self, args: ProjectArgs, profile: Profile) -> list[tuple[str, str]]:
         if args.import_token is not None:
@@ -473,7 +478,7 @@ class Project(CustomVisionResource):
                 "target_export_platforms": target_export_platforms,
                 "settings": settings,
                 "force_destroy": force_destroy,
-                "timeouts": timeouts_input(timeouts),
+                "timeouts": timeouts,
                 "profile": profile,
             },
             outputs=(

@@ -12,10 +12,10 @@ from typing import Any, ClassVar
 
 import pulumi
 
-from ._computed import ServiceDefaultsProvider, timeouts_input
 from ._config import Profile
 from ._lifecycle import (
     Context,
+    CustomVisionProvider,
     CustomVisionResource,
     PollPolicy,
     ResourceArgs,
@@ -67,7 +67,7 @@ def _outputs(export: models.ProjectExport) -> dict[str, Any]:
     }
 
 
-class ProjectExportProvider(ServiceDefaultsProvider[ProjectExportArgs]):
+class ProjectExportProvider(CustomVisionProvider[ProjectExportArgs]):
     """The REST steps of :class:`ProjectExport`."""
 
     args_model = ProjectExportArgs
@@ -181,7 +181,7 @@ class ProjectExport(CustomVisionResource):
             {
                 "project_id": project_id,
                 "triggers": triggers,
-                "timeouts": timeouts_input(timeouts),
+                "timeouts": timeouts,
                 "profile": profile,
             },
             outputs=_OUTPUTS,

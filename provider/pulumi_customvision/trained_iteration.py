@@ -22,10 +22,10 @@ import pulumi
 from pydantic import field_validator, model_validator
 
 from . import _iterations
-from ._computed import ServiceDefaultsProvider, timeouts_input
 from ._config import Profile
 from ._lifecycle import (
     Context,
+    CustomVisionProvider,
     CustomVisionResource,
     PollPolicy,
     ProviderError,
@@ -87,12 +87,19 @@ class TrainedIterationArgs(ResourceArgs):
         "Name of the trained iteration; unset keeps the service's ('Iteration 4'). Renaming "
         "updates in place; another iteration holding the name is renamed out of the way.",
         default=None,
+        computed=True,
     )
     publish_name: str | None = arg(
-        "Publish the iteration under this name (with `prediction_resource_id`).", default=None
+        "Publish the iteration under this name (with `prediction_resource_id`).",
+        default=None,
+        computed=True,
+        released_by=_iterations.MANAGED,
     )
     prediction_resource_id: str | None = arg(
-        "Azure resource id of the Custom Vision Prediction resource to publish to.", default=None
+        "Azure resource id of the Custom Vision Prediction resource to publish to.",
+        default=None,
+        computed=True,
+        released_by=_iterations.MANAGED,
     )
     triggers: dict[str, Any] | None = arg(
         "Arbitrary values; when any of them changes, a new iteration is trained (e.g. "
@@ -158,14 +165,12 @@ def _claim_of(iteration: models.Iteration) -> str | None:
     return f"[pulumi:{found.group(1)}]" if found else None
 
 
-class TrainedIterationProvider(ServiceDefaultsProvider[TrainedIterationArgs]):
+class TrainedIterationProvider(CustomVisionProvider[TrainedIterationArgs]):
     """The REST steps of :class:`TrainedIteration`."""
 
     args_model = TrainedIterationArgs
     kind = "trained iteration"
     default_timeouts: ClassVar[Mapping[str, float]] = {"create": 7200, "update": 600, "delete": 600}
-    computed_when_unset = frozenset({"name", "publish_name", "prediction_resource_id"})
-    released_when_unset = _iterations.RELEASED_WHEN_UNSET
 
     def check_for(self, args: TrainedIterationArgs, profile: Profile) -> list[tuple[str, str]]:
         failures: list[tuple[str, str]] = []
@@ -181,7 +186,7 @@ class TrainedIterationProvider(ServiceDefaultsProvider[TrainedIterationArgs]):
         }
         for prop, (parameter, value) in given.items():
             if value:
-                failures += self.requires_parameter(profile, prop, "TrainProject", parameter)
+                failures += self.requires(profile, prop, "TrainProject", parameter)
         if args.publish_name is not None:
             failures += self.requires(profile, "publish_name", "PublishIteration")
         return failures
@@ -523,7 +528,7 @@ class TrainedIteration(CustomVisionResource):
                 "prediction_resource_id": prediction_resource_id,
                 "triggers": triggers,
                 "on_training_not_needed": on_training_not_needed,
-                "timeouts": timeouts_input(timeouts),
+                "timeouts": timeouts,
                 "claim": training_claim(pulumi.get_project(), pulumi.get_stack(), resource_name),
                 "profile": profile,
             },
