@@ -249,9 +249,19 @@ class ProjectProvider(CustomVisionProvider[ProjectArgs]):
         if args.import_token is not None:
             project = self._import(ctx, args, args.import_token)
         else:
-            assert args.name is not None  # the args model requires it without a token
-            name = args.name
-            project = ctx.create_or_find(
+            project = self._create(ctx, args)
+            created_id = project.id
+            ctx.on_failure(
+                f"delete project {created_id}", lambda: ctx.client.delete_project(created_id)
+            )
+        project = self._apply(ctx, project, args)
+        return project.id, _outputs(project)
+
+    def _create(self, ctx: Context, args: ProjectArgs) -> models.Project:
+        assert args.name is not None  # the args model requires it without a token
+        name = args.name
+        try:
+            return ctx.create_or_find(
                 lambda: ctx.client.create_project(
                     name,
                     description=args.description,
@@ -261,12 +271,28 @@ class ProjectProvider(CustomVisionProvider[ProjectArgs]):
                 ),
                 lambda: self._find(ctx, name),
             )
-            created_id = project.id
-            ctx.on_failure(
-                f"delete project {created_id}", lambda: ctx.client.delete_project(created_id)
+        except errors.BadRequest as exc:
+            existing = (
+                self._find(ctx, name) if exc.code == "BadRequestProjectNameNotUnique" else None
             )
-        project = self._apply(ctx, project, args)
-        return project.id, _outputs(project)
+            if existing is None:
+                raise
+            if not self._is_empty(ctx, existing.id):
+                raise ProviderError(
+                    f"could not create the project: the account already has a project named "
+                    f"{name!r} (id {existing.id}) with data in it; choose another name, or "
+                    "delete that project if it is no longer needed"
+                ) from None
+            # An empty project of this name is what an interrupted create leaves behind.
+            return existing
+
+    @staticmethod
+    def _is_empty(ctx: Context, project_id: str) -> bool:
+        return (
+            not ctx.client.get_iterations(project_id)
+            and not ctx.client.get_tags(project_id)
+            and ctx.client.get_image_count(project_id) == 0
+        )
 
     def _import(self, ctx: Context, args: ProjectArgs, token: str) -> models.Project:
         name_in_query = (

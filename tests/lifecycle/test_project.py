@@ -274,3 +274,22 @@ def test_lost_import_answer_adopts_the_import_it_started(
     assert len(emu.admin.requests(operation="ImportProject")) == 1
     names = sorted(p["name"] for p in emu.admin.state()["projects"])
     assert names == ["prod", "source"] and stack.outputs("prod")["name"] == "prod"
+
+
+def test_an_empty_project_of_the_same_name_is_adopted_one_with_data_is_not(
+    customvision_emulator: RunningEmulator, servers: Servers
+) -> None:
+    """What an interrupted create leaves (an empty project) is taken over; real data is not."""
+    emu = customvision_emulator
+    client = client_for(emu)
+    leftover = client.create_project("dev").id
+    stack = servers.stack(config(emu))
+    stack.up({"dev": project(name="dev", description="adopted")})
+    assert stack.id("dev") == leftover
+    assert [p["description"] for p in projects_named(emu, "dev")] == ["adopted"]
+
+    client.create_tag(client.create_project("busy").id, "bolt")
+    with pytest.raises(ProviderError) as failure:
+        stack.up({"dev": project(name="dev"), "busy": project(name="busy")})
+    assert "already has a project named 'busy'" in last_line(failure.value)
+    assert len(projects_named(emu, "busy")) == 1
