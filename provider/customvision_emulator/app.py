@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from . import handlers, spectable
 from .control import Faults, RequestLog, TokenBuckets
 from .errors import UNAUTHORIZED_MESSAGE, ApiError, gateway_body
+from .exchange import ExportExchange
 from .routing import Match, Router
 from .settings import Settings
 from .store import Store
@@ -320,7 +321,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
             Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
             path = Path(settings.data_dir) / "customvision-emulator.sqlite3"
-        store = Store(path)
+        store = Store(path, ExportExchange(settings.exports_dir))
     emu = Emulator(settings=settings, store=store)
     app = Starlette(
         routes=_admin_routes(emu),

@@ -34,6 +34,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         "(default: a temporary in-memory database)",
     )
     p.add_argument(
+        "--exports-dir",
+        default=None,
+        help="folder of the export exchange shared with other emulators on this machine, "
+        "so that one imports what another exported (default: the system temp folder)",
+    )
+    p.add_argument(
         "--training-key",
         default=DEFAULT_TRAINING_KEY,
         help="the accepted Training-Key (default: the well-known %(default)s)",
@@ -73,6 +79,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         host=a.host,
         port=a.port,
         data_dir=a.data_dir,
+        exports_dir=a.exports_dir,
         training_key=a.training_key,
         requests_per_second=a.requests_per_second,
         training_requests_per_second=a.training_requests_per_second,

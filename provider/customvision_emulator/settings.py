@@ -19,6 +19,8 @@ class Settings:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     data_dir: str | None = None
+    #: Folder of the export exchange shared by emulators (None: the system temp folder).
+    exports_dir: str | None = None
     training_key: str = DEFAULT_TRAINING_KEY
     requests_per_second: float = 10.0
     training_requests_per_second: float = 10.0
@@ -28,7 +30,7 @@ class Settings:
     export_token_ttl_seconds: float = 24 * 3600.0
 
     #: Settings that only matter when the server starts.
-    STARTUP_ONLY = ("host", "port", "data_dir")
+    STARTUP_ONLY = ("host", "port", "data_dir", "exports_dir")
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply ``changes`` (names as in the dataclass), refusing unknown or start-up names."""

@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 from .domains import DOMAINS, GENERAL_CLASSIFICATION, is_detection
 from .errors import ApiError
+from .exchange import ExportExchange
 
 Json = dict[str, Any]
 
@@ -178,8 +179,10 @@ def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
 class Store:
     """The service state in one SQLite database, guarded by a lock (one connection)."""
 
-    def __init__(self, path: str | Path | None) -> None:
+    def __init__(self, path: str | Path | None, exchange: ExportExchange | None = None) -> None:
         target = ":memory:" if path is None else str(path)
+        #: Where exports are published for other emulators to import (None: this one only).
+        self.exchange = exchange
         self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
@@ -587,6 +590,8 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?)",
                 (token, pid, now, expires, json.dumps(snapshot)),
             )
+            if self.exchange is not None:
+                self.exchange.publish(token, expires, json.dumps(snapshot), now)
             return {
                 "iterationCount": len(snapshot["iterations"]),
                 "imageCount": len(snapshot["images"]),
@@ -621,12 +626,17 @@ class Store:
         """ImportProject: a new project with new ids, 'Importing' until its time has come."""
         with self.tx() as db:
             found = db.execute("SELECT * FROM exports WHERE token = ?", (token or "",)).fetchone()
-            if found is None or found["expires"] <= now:
+            snapshot: str | None = None
+            if found is not None and found["expires"] > now:
+                snapshot = found["snapshot"]
+            elif found is None and token and self.exchange is not None:
+                snapshot = self.exchange.find(token, now)  # another emulator's export
+            if snapshot is None:
                 raise ApiError(
                     "BadRequestInvalidImportToken",
                     "The import token is invalid or has expired (tokens must be URL-encoded).",
                 )
-            snap = json.loads(found["snapshot"])
+            snap = json.loads(snapshot)
             source = snap["project"]
             if name is not None and name != "":
                 new_name = self._check_project_name(db, name)

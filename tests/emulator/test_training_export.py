@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import time
 import urllib.parse
+from pathlib import Path
 
-from customvision_emulator.testing import RunningEmulator
+import pytest
+
+from customvision_emulator.testing import RunningEmulator, run_emulator
+from pulumi_customvision._rest import TrainingClient, errors
 
 from .conftest import GENERAL_DETECTION, PREDICTION_ID, Api
 
@@ -252,3 +256,25 @@ def test_state_dump(customvision_emulator: RunningEmulator, api: Api) -> None:
     assert project["id"] == pid and project["name"] == "dumped"
     assert [t["id"] for t in project["tags"]] == tags
     assert len(project["images"]) == 10 and project["iterations"] == []
+
+
+def test_one_emulator_imports_what_another_exported(tmp_path: Path) -> None:
+    """Two accounts: a token from one imports into the other, as real export tokens do."""
+    with (
+        run_emulator(exports_dir=str(tmp_path), training_key="dev-key") as dev,
+        run_emulator(exports_dir=str(tmp_path), training_key="prod-key") as prod,
+    ):
+        dev_client = TrainingClient(dev.url, dev.training_key)
+        source = dev_client.create_project("parts")
+        dev_client.create_tag(source.id, "bolt")
+        token = dev_client.export_project(source.id).token
+
+        prod_client = TrainingClient(prod.url, prod.training_key)
+        imported = prod_client.import_project(token, name="parts")
+        assert imported.id != source.id
+        assert [t.name for t in prod_client.get_tags(imported.id)] == ["bolt"]
+
+    with run_emulator(exports_dir=str(tmp_path / "elsewhere")) as stranger:
+        with pytest.raises(errors.BadRequest) as refused:
+            TrainingClient(stranger.url, stranger.training_key).import_project(token)
+        assert refused.value.code == "BadRequestInvalidImportToken"

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from customvision_emulator.settings import TEST_DEFAULTS
-from customvision_emulator.store import Store
 from customvision_emulator.testing import RunningEmulator, run_emulator
 from tests.engine import Ref, Resource, Secret
 from tests.lifecycle.model_support import (
@@ -29,42 +28,6 @@ from tests.lifecycle.model_support import (
     trained,
     with_profile,
 )
-
-
-@pytest.fixture
-def shared_exports(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let one emulator import what another exported, as Azure accounts can.
-
-    A real export token is a SAS URL that any account can read; an emulator keeps its
-    exports in its own SQLite file, so a token from the dev emulator is unknown to the prod
-    one. Until the emulator shares exports between instances itself, this copies each
-    export's row into the importing instance (both run in this test process).
-    """
-    exported: dict[str, tuple[Any, ...]] = {}
-    original_export, original_import = Store.export_project, Store.import_project
-
-    def export_project(self: Store, *args: Any, **kwargs: Any) -> Any:
-        result = original_export(self, *args, **kwargs)
-        with self.tx() as db:
-            row = db.execute(
-                "SELECT token, project_id, created, expires, snapshot FROM exports WHERE token = ?",
-                (result["token"],),
-            ).fetchone()
-        exported[result["token"]] = tuple(row)
-        return result
-
-    def import_project(self: Store, now: float, token: str | None, *args: Any) -> Any:
-        if token in exported:
-            with self.tx() as db:
-                db.execute(
-                    "INSERT OR IGNORE INTO exports(token, project_id, created, expires, "
-                    "snapshot) VALUES (?, ?, ?, ?, ?)",
-                    exported[token],
-                )
-        return original_import(self, now, token, *args)
-
-    monkeypatch.setattr(Store, "export_project", export_project)
-    monkeypatch.setattr(Store, "import_project", import_project)
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +73,6 @@ def only_project(emu: RunningEmulator) -> dict[str, Any]:
     return dict(found)
 
 
-@pytest.mark.usefixtures("shared_exports")
 def test_promotion_from_dev_to_prod(
     customvision_emulator: RunningEmulator, prod: RunningEmulator, servers: Servers
 ) -> None:
@@ -184,7 +146,6 @@ def test_promotion_from_dev_to_prod(
     assert dev.admin.state()["projects"] == [] and prod.admin.state()["projects"] == []
 
 
-@pytest.mark.usefixtures("shared_exports")
 def test_the_design_program_with_the_resource_classes(
     customvision_emulator: RunningEmulator, prod: RunningEmulator
 ) -> None:
