@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from ._lifecycle import ProviderError
 from ._rest import TrainingClient, models
 from ._rest import errors as rest_errors
 from ._rest.client import MAX_IDS_PER_GET
@@ -182,53 +181,7 @@ def get_images(
 
 
 class Registrar(Protocol):
-    """Where undo steps are registered: the lifecycle's ``Context`` or an :class:`Undo`."""
+    """Where undo steps are registered (the lifecycle's ``Context``)."""
 
     def on_failure(self, description: str, undo: Callable[[], object], /) -> None:
         """Register how to undo a step if a later step fails."""
-
-
-class Undo:
-    """Undo steps for an update (the lifecycle's ``Context.on_failure`` covers creates).
-
-    It has the same ``on_failure(description, step)`` signature, so a helper that registers
-    undo steps works in both.
-    """
-
-    def __init__(self) -> None:
-        self._steps: list[tuple[str, Callable[[], object]]] = []
-
-    def on_failure(self, description: str, step: Callable[[], object]) -> None:
-        """Register how to undo a step if a later step fails."""
-        self._steps.append((description, step))
-
-    def roll_back(self) -> list[str]:
-        """Undo the registered steps, newest first; return what could not be undone."""
-        left: list[str] = []
-        for description, step in reversed(self._steps):
-            try:
-                step()
-            except rest_errors.NotFound:
-                pass
-            except Exception as exc:
-                left.append(f"{description} ({exc})")
-        self._steps.clear()
-        return left
-
-
-def undoing(action: str, step: Callable[[Undo], T]) -> T:
-    """Run ``step``; if it fails, undo what it registered, then raise.
-
-    The error names what could not be undone, so the user knows what to clean up.
-    """
-    undo = Undo()
-    try:
-        return step(undo)
-    except Exception as exc:
-        left = undo.roll_back()
-        if not left:
-            raise
-        reason = str(exc) if isinstance(exc, ProviderError) else f"could not {action}: {exc}"
-        raise ProviderError(
-            f"{reason}; these steps could not be undone and need cleaning up: " + "; ".join(left)
-        ) from exc

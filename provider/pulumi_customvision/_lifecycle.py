@@ -123,7 +123,12 @@ def parse_duration(text: str) -> float:
     return hours * 3600 + minutes * 60 + seconds
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _is_uuid(value: str) -> str:
+    if _CANONICAL_UUID.fullmatch(value):  # the usual case, and the fast one
+        return value
     try:
         return str(uuid.UUID(value))
     except ValueError:
@@ -325,7 +330,7 @@ class Context:
         return self.budget_seconds - (self.clock() - self.started)
 
     def on_failure(self, description: str, undo: Callable[[], object]) -> None:
-        """Register how to undo a step if a later step of this create fails."""
+        """Register how to undo a step if a later step of this create or update fails."""
         self._undo.append((description, undo))
 
     def create_or_find(
@@ -552,7 +557,7 @@ class CustomVisionProvider(dyn.ResourceProvider, Generic[ArgsT]):
         return dyn.CreateResult(id_, self._outputs(args, computed, ctx.profile))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
-        """Apply the in-place changes; return the complete outputs."""
+        """Apply the in-place changes, undoing registered steps on failure; return all outputs."""
         olds = _plain(olds)
         args = self._validated(news)
         ctx = self._context(args, "update", olds.get(ENDPOINT_OUTPUT))
@@ -560,7 +565,8 @@ class CustomVisionProvider(dyn.ResourceProvider, Generic[ArgsT]):
         try:
             computed = self.on_update(ctx, id_, olds, args, changed)
         except Exception as exc:
-            raise self._error("update", exc) from None
+            left = ctx._roll_back()
+            raise self._error("update", exc, left) from None
         return dyn.UpdateResult(self._outputs(args, computed, ctx.profile))
 
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:

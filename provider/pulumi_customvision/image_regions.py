@@ -37,7 +37,6 @@ import dataclasses
 import functools
 import hashlib
 import itertools
-import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any, NamedTuple, Protocol
@@ -53,7 +52,7 @@ from pydantic import (
     model_validator,
 )
 
-from ._batching import Registrar, chunked, get_images, run_creates, run_deletes, undoing
+from ._batching import Registrar, chunked, get_images, run_creates, run_deletes
 from ._config import Profile
 from ._lifecycle import (
     Context,
@@ -120,13 +119,10 @@ class Region:
         return {name: value for name, value in values if value is not None}
 
 
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
 @functools.lru_cache(maxsize=1 << 16)
 def _uuid(value: str) -> str:
     """:data:`UuidStr`'s rule, remembered (a set repeats its image and tag ids)."""
-    return value if _CANONICAL_UUID.fullmatch(value) else _is_uuid(value)
+    return _is_uuid(value)
 
 
 _Id = Annotated[str, AfterValidator(_uuid)]
@@ -530,7 +526,7 @@ class ImageRegionsProvider(CustomVisionProvider[ImageRegionsArgs]):
         writer.delete(rid for key, rid in old.items() if key not in desired)
         kept = {key: rid for key, rid in old.items() if key in desired}
         added = [e for k, e in desired.items() if k not in old]
-        created = undoing("update the image regions", lambda undo: writer.create(added, undo))
+        created = writer.create(added, ctx)
         return _outputs({**kept, **created})
 
     def on_read(self, ctx: Context, id_: str, olds: dict[str, Any]) -> dict[str, Any] | None:

@@ -35,7 +35,6 @@ from ._batching import (
     run_batches,
     run_creates,
     run_deletes,
-    undoing,
 )
 from ._config import Profile
 from ._lifecycle import (
@@ -407,7 +406,7 @@ class ImagesProvider(CustomVisionProvider[ImagesArgs]):
                 writer.retag(sorted(set(kept.values())), added, removed)
             return uploaded
 
-        ids = {**kept, **undoing("update the images", upload_then_retag)}
+        ids = {**kept, **upload_then_retag(ctx)}
         in_use = set(ids.values())
         writer.delete(i for s, i in old_ids.items() if i not in in_use)
         return _outputs(ids, hashes)

@@ -9,15 +9,12 @@ import uuid
 import pytest
 
 from pulumi_customvision._batching import (
-    Undo,
     chunked,
     run_batches,
     run_batches_partial,
     run_creates,
     run_deletes,
-    undoing,
 )
-from pulumi_customvision._lifecycle import ProviderError
 from pulumi_customvision._rest import errors
 from pulumi_customvision.image_regions import (
     ImageRegionsArgs,
@@ -91,16 +88,6 @@ def test_run_deletes_tolerates_not_found() -> None:
     assert sorted(map(tuple, seen)) == [("a", "b"), ("c",)]
 
 
-def test_undo_runs_newest_first_and_reports_leftovers() -> None:
-    done: list[str] = []
-    undo = Undo()
-    undo.on_failure("first", lambda: done.append("first"))
-    undo.on_failure("second", lambda: (_ for _ in ()).throw(RuntimeError("no")))
-    undo.on_failure("third", lambda: done.append("third"))
-    assert undo.roll_back() == ["second (no)"]
-    assert done == ["third", "first"]
-
-
 def test_run_creates_sorts_out_lost_answers() -> None:
     def call(batch: int) -> int:
         if batch == 2:
@@ -117,20 +104,6 @@ def test_run_creates_sorts_out_lost_answers() -> None:
         raise errors.BadRequest("BadRequest", "no", 400)
 
     assert isinstance(run_creates(refused, [1]).failure, errors.BadRequest)
-
-
-def test_undoing_names_what_could_not_be_undone() -> None:
-    def step(undo: Undo) -> None:
-        undo.on_failure("delete 3 regions", lambda: (_ for _ in ()).throw(RuntimeError("503")))
-        raise ProviderError("2 regions would take images over the limit")
-
-    with pytest.raises(ProviderError) as failed:
-        undoing("update the image regions", step)
-    assert str(failed.value) == (
-        "2 regions would take images over the limit; these steps could not be undone and "
-        "need cleaning up: delete 3 regions (503)"
-    )
-    assert undoing("x", lambda undo: 5) == 5
 
 
 def test_canonical_rounding() -> None:

@@ -247,3 +247,23 @@ def test_a_lost_create_is_adopted_if_it_did_its_work_and_sent_again_if_not() -> 
 
     with pytest.raises(errors.BadRequest):
         ctx.create_or_find(refused, lambda: pytest.fail("a refused create needs no lookup"))
+
+
+def test_a_failed_update_undoes_its_steps_and_names_what_is_left() -> None:
+    undone: list[str] = []
+
+    class HalfwayFailingTag(TagProvider):
+        def on_update(self, ctx, id_, olds, args, changed):  # type: ignore[no-untyped-def]
+            ctx.on_failure("re-create 3 regions", lambda: undone.append("regions"))
+            ctx.on_failure(
+                "delete 2 regions", lambda: (_ for _ in ()).throw(RuntimeError("HTTP 503"))
+            )
+            raise ProviderError("2 regions would take images over the limit")
+
+    with pytest.raises(ProviderError) as failed:
+        HalfwayFailingTag().update("t", _stored(), {"project_id": PROJECT, "name": "nut"})
+    assert str(failed.value) == (
+        "2 regions would take images over the limit; these steps could not be undone and "
+        "need cleaning up: delete 2 regions (HTTP 503)"
+    )
+    assert undone == ["regions"]
