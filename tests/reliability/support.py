@@ -109,9 +109,19 @@ def owned_by_state(stack: Stack) -> set[str]:
 def orphans(
     emu: RunningEmulator, stack: Stack, baseline: dict[str, set[str]]
 ) -> dict[str, set[str]]:
-    """Objects in the emulator that neither existed before nor are known to the state."""
+    """Objects in the emulator that neither existed before nor are known to the state.
+
+    What a project brought with it when it was imported (its tags, images, regions and
+    iterations) belongs to that project: a project the state owns that did not exist before
+    owns everything in it.
+    """
     owned = owned_by_state(stack)
-    now = inventory(emu.admin.state())
+    state = emu.admin.state()
+    for project in state["projects"]:
+        pid = project["id"].lower()
+        if pid in owned and pid not in baseline.get("project", set()):
+            owned |= set().union(*inventory({"projects": [project]}).values())
+    now = inventory(state)
     return {
         kind: left for kind, ids in now.items() if (left := ids - baseline.get(kind, set()) - owned)
     }

@@ -15,7 +15,6 @@ points of the large ones; ``CV_LONG_TESTS=1`` covers every point of every operat
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import importlib
 from collections.abc import Callable
@@ -56,6 +55,8 @@ class Seeded:
     tag_ids: list[str]
     image_ids: list[str]
     other_project_id: str
+    train_project_id: str = ""
+    trained_iteration_id: str = ""
 
 
 @dataclasses.dataclass
@@ -248,6 +249,135 @@ if _RegionsProvider is not None:
     ]
 
 
+_ImagesProvider: Any = _provider("images", "ImagesProvider")
+if _ImagesProvider is not None:
+
+    def _imgs(seed: Seeded, first: int, count: int) -> Decls:
+        urls = [f"https://example.com/crash/{n}.jpg" for n in range(first, first + count)]
+        return {"i": declare(_ImagesProvider(), "Images", project_id=seed.project_id, urls=urls)}
+
+    def _expect_images(first: int, count: int) -> Callable[[Seeded, Stack], None]:
+        def check(seed: Seeded, stack: Stack) -> None:
+            images = _project(seed, seed.project_id)["images"]
+            extra = [i["id"] for i in images if i["id"] not in seed.image_ids]
+            assert len(extra) == len(set(extra)) == count, f"{len(extra)} images, {count} declared"
+            if count:
+                ids = stack.outputs("i")["ids"]
+                wanted = {f"https://example.com/crash/{n}.jpg" for n in range(first, first + count)}
+                assert set(ids) == wanted and sorted(ids.values()) == sorted(extra)
+
+        return check
+
+    SCENARIOS += [
+        Scenario("images-create", None, lambda s: _imgs(s, 0, 150), _expect_images(0, 150)),
+        Scenario(
+            "images-update",
+            lambda s: _imgs(s, 0, 100),
+            lambda s: _imgs(s, 50, 100),
+            _expect_images(50, 100),
+        ),
+        Scenario("images-delete", lambda s: _imgs(s, 0, 100), None, _expect_images(0, 0)),
+    ]
+
+
+def _iterations(seed: Seeded) -> list[dict[str, Any]]:
+    return list(_project(seed, seed.train_project_id)["iterations"])
+
+
+_TrainedProvider: Any = _provider("trained_iteration", "TrainedIterationProvider")
+if _TrainedProvider is not None:
+    from tests.lifecycle.model_support import PREDICTION_ID, trained
+
+    def _model(seed: Seeded, name: str = "v1", publish: str | None = "crash") -> Decls:
+        publication = (
+            {"publish_name": publish, "prediction_resource_id": PREDICTION_ID} if publish else {}
+        )
+        return {
+            "m": trained(
+                "m", project_id=seed.train_project_id, name=name, force_train=True, **publication
+            )
+        }
+
+    def _expect_model(name: str, publish: str | None) -> Callable[[Seeded, Stack], None]:
+        def check(seed: Seeded, stack: Stack) -> None:
+            ours = [i for i in _iterations(seed) if i["id"] != seed.trained_iteration_id]
+            assert [i["id"] for i in ours] == [stack.id("m")], (
+                f"iterations trained: {[(i['name'], i['status']) for i in ours]}"
+            )
+            assert ours[0]["name"] == name and ours[0]["status"] == "Completed"
+            assert ours[0]["publishName"] == publish
+
+        return check
+
+    def _expect_no_model(seed: Seeded, stack: Stack) -> None:
+        ours = [i for i in _iterations(seed) if i["id"] != seed.trained_iteration_id]
+        assert ours == [], f"iterations left: {[(i['name'], i['publishName']) for i in ours]}"
+
+    SCENARIOS += [
+        Scenario("trained-create", None, lambda s: _model(s), _expect_model("v1", "crash")),
+        Scenario(
+            "trained-update",
+            lambda s: _model(s),
+            lambda s: _model(s, "v1-final", "crash-2"),
+            _expect_model("v1-final", "crash-2"),
+        ),
+        Scenario("trained-delete", lambda s: _model(s), None, _expect_no_model),
+    ]
+
+_IterationProvider: Any = _provider("iteration", "IterationProvider")
+if _IterationProvider is not None:
+    from tests.lifecycle.model_support import PREDICTION_ID as _PREDICTION
+
+    def _live(seed: Seeded, name: str | None = None, publish: str | None = "live") -> Decls:
+        inputs: dict[str, Any] = {"project_id": seed.train_project_id, "source_name": "seeded"}
+        if name:
+            inputs["name"] = name
+        if publish:
+            inputs.update(publish_name=publish, prediction_resource_id=_PREDICTION)
+        return {"l": declare(_IterationProvider(), "Iteration", **inputs)}
+
+    def _expect_live(name: str, publish: str | None) -> Callable[[Seeded, Stack], None]:
+        def check(seed: Seeded, stack: Stack) -> None:
+            (it,) = _iterations(seed)
+            assert it["id"] == seed.trained_iteration_id
+            assert (it["name"], it["publishName"]) == (name, publish)
+            if publish:
+                assert stack.id("l") == it["id"]
+
+        return check
+
+    SCENARIOS += [
+        Scenario("iteration-create", None, lambda s: _live(s), _expect_live("seeded", "live")),
+        Scenario(
+            "iteration-update",
+            lambda s: _live(s),
+            lambda s: _live(s, name="seeded", publish="live-2"),
+            _expect_live("seeded", "live-2"),
+        ),
+        Scenario("iteration-delete", lambda s: _live(s), None, _expect_live("seeded", None)),
+    ]
+
+_ExportProvider: Any = _provider("project_export", "ProjectExportProvider")
+if _ExportProvider is not None and _ProjectProvider is not None:
+    from tests.engine import Ref, Secret
+
+    def _promote(seed: Seeded) -> Decls:
+        exp = declare(_ExportProvider(), "ProjectExport", project_id=seed.train_project_id)
+        exp.additional_secret_outputs = ("token",)
+        return {
+            "x": exp,
+            "p": declare(
+                _ProjectProvider(), "Project", import_token=Ref("x", "token"), name="imported"
+            ),
+        }
+
+    def _expect_imported(seed: Seeded, stack: Stack) -> None:
+        assert _projects_named(seed, "imported") == [stack.id("p")]
+        assert isinstance(stack.state("x").outputs["token"], Secret)
+
+    SCENARIOS += [Scenario("export-and-import-create", None, _promote, _expect_imported)]
+
+
 # --------------------------------------------------------------------------- the driver
 
 
@@ -272,6 +402,10 @@ def _points(total: int) -> list[int]:
 def seeded(customvision_emulator: RunningEmulator, client: TrainingClient) -> Seeded:
     base = seed_detection_project(client, images=100, tags=2)
     other = client.create_project("other", domain_id=GENERAL_DETECTION).id
+    from tests.lifecycle.model_support import train_now, trainable_project
+
+    train_pid = trainable_project(client, name="trainable")
+    iteration = train_now(client, train_pid, name="seeded")
     return Seeded(
         customvision_emulator,
         client,
@@ -279,6 +413,8 @@ def seeded(customvision_emulator: RunningEmulator, client: TrainingClient) -> Se
         base["tag_ids"],
         base["image_ids"],
         other,
+        train_pid,
+        iteration.id,
     )
 
 
@@ -353,15 +489,24 @@ def test_crash_after_each_call_converges(
 
 
 def _clean_up_to(seed: Seeded, baseline: dict[str, set[str]]) -> None:
-    """Delete what a previous point left beyond the seeded objects (bounded, best effort)."""
-    now = inventory(seed.emu.admin.state())
+    """Delete what a previous point left beyond the seeded objects, and put the seeded
+    iteration back as it was (named "seeded", unpublished)."""
     client = seed.client
     for project in seed.emu.admin.state()["projects"]:
         pid = project["id"]
         if pid.lower() not in baseline["project"]:
-            with contextlib.suppress(Exception):
-                client.delete_project(pid)
+            for iteration in project.get("iterations", []):
+                if iteration.get("publishName"):
+                    client.unpublish_iteration(pid, iteration["id"])
+            client.delete_project(pid)
             continue
+        for iteration in project.get("iterations", []):
+            if iteration.get("publishName"):
+                client.unpublish_iteration(pid, iteration["id"])
+            if iteration["id"].lower() not in baseline["iteration"]:
+                client.delete_iteration(pid, iteration["id"])
+            elif iteration["name"] != "seeded":
+                client.update_iteration(pid, iteration["id"], name="seeded")
         regions = [
             r["regionId"]
             for image in project.get("images", [])
@@ -370,7 +515,10 @@ def _clean_up_to(seed: Seeded, baseline: dict[str, set[str]]) -> None:
         ]
         for first in range(0, len(regions), 64):
             client.delete_image_regions(pid, regions[first : first + 64])
+        images = [i["id"] for i in project.get("images", []) if i["id"] not in baseline["image"]]
+        for first in range(0, len(images), 256):
+            client.delete_images(pid, images[first : first + 256])
         for tag in project.get("tags", []):
             if tag["id"].lower() not in baseline["tag"]:
                 client.delete_tag(pid, tag["id"])
-    assert inventory(seed.emu.admin.state()).keys() == now.keys()
+    assert inventory(seed.emu.admin.state()) == baseline
