@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
+from customvision_emulator.samples import png
 from customvision_emulator.testing import RunningEmulator
 
 GENERAL_CLASSIFICATION = "ee85a74c-405e-4adc-bb47-ffa8ca0c9f31"
@@ -18,25 +17,6 @@ PREDICTION_ID = (
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
     "Microsoft.CognitiveServices/accounts/prediction"
 )
-
-
-def png(seed: int, width: int = 8, height: int = 6) -> bytes:
-    """A tiny valid PNG whose bytes differ for every seed."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    row = bytes([0] + [(seed * 7 + i) % 256 for i in range(width * 3)])
-    raw = row * height + struct.pack(">I", seed)
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
 
 
 class Api:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 
-from .conftest import GENERAL_DETECTION, Api, png
+from customvision_emulator.samples import png
+
+from .conftest import GENERAL_DETECTION, Api
 
 
 def test_images_from_data_multipart_and_octet_stream(api: Api) -> None:
     pid = api.project()["id"]
     tag = api.tag(pid, "a")["id"]
-    files = [("imageData", (f"{s}.png", png(s), "image/png")) for s in (1, 2)]
+    files = [("imageData", (f"{s}.png", png(s, 8, 6), "image/png")) for s in (1, 2)]
     body = api.ok("POST", f"/projects/{pid}/images", params={"tagIds": tag}, files=files)
     assert body["isBatchSuccessful"] is True
     assert [i["sourceUrl"] for i in body["images"]] == ['"1.png"', '"2.png"']

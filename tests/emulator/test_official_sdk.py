@@ -14,9 +14,10 @@ from azure.cognitiveservices.vision.customvision.training.models import (
 from msrest.authentication import ApiKeyCredentials
 from msrest.exceptions import HttpOperationError
 
+from customvision_emulator.samples import png
 from customvision_emulator.testing import RunningEmulator
 
-from .conftest import GENERAL_DETECTION, PREDICTION_ID, png
+from .conftest import GENERAL_DETECTION, PREDICTION_ID
 
 
 def _client(emu: RunningEmulator, key: str | None = None) -> CustomVisionTrainingClient:

@@ -10,14 +10,13 @@
 from __future__ import annotations
 
 import json
-import struct
 import time
-import zlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from customvision_emulator.samples import png
 from customvision_emulator.testing import RunningEmulator
 from pulumi_customvision import domains
 from pulumi_customvision._rest import TrainingClient, models
@@ -121,24 +120,6 @@ assert resource_type("Project").endswith(":Project")
 
 
 # --------------------------------------------------------------------------- seeding
-
-
-def png(seed: int, width: int = 8, height: int = 6) -> bytes:
-    """A tiny valid PNG whose bytes differ for every seed."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + data))
-        return struct.pack(">I", len(data)) + kind + data + crc
-
-    row = bytes([0] + [(seed * 7 + i) % 256 for i in range(width * 3)])
-    raw = row * height + struct.pack(">I", seed)
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
 
 
 def client_for(emu: RunningEmulator, api_version: str = "3.3") -> TrainingClient:

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
+from customvision_emulator.samples import png
 from customvision_emulator.testing import RunningEmulator
 from pulumi_customvision._rest import TrainingClient, models
 from pulumi_customvision.image_regions import ImageRegionsProvider, full_id
 from tests.engine import CheckFailedError, ProviderError, ProviderServer, Resource, Stack
 from tests.lifecycle.conftest import declare, emulator_project, stack_config
-from tests.lifecycle.imagegen import png
 
 _seeds = iter(range(1, 1 << 40))
 

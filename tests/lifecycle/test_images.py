@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
+from customvision_emulator.samples import bmp, png
 from customvision_emulator.testing import RunningEmulator
 from pulumi_customvision._rest import TrainingClient
 from pulumi_customvision.images import ImagesProvider
 from tests.engine import CheckFailedError, ProviderError, Resource, Stack
 from tests.lifecycle.conftest import declare, emulator_project
-from tests.lifecycle.imagegen import bmp, png
 
 
 def images_decl(project_id: str, **inputs: Any) -> dict[str, Resource]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from customvision_emulator.samples import png
 from customvision_emulator.testing import RunningEmulator
 from pulumi_customvision._rest import TrainingClient
 from pulumi_customvision.tag import TagProvider
 from tests.engine import CheckFailedError, ProviderError, Stack
 from tests.lifecycle.conftest import declare, emulator_project
-from tests.lifecycle.imagegen import png
 
 
 def tag(project_id: str, name: str, **inputs: object) -> dict[str, object]:

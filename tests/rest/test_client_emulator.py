@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import struct
 import threading
 import time
 import traceback
@@ -13,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from customvision_emulator.samples import png
 from customvision_emulator.testing import RunningEmulator
 from pulumi_customvision._rest import ClientSettings, TrainingClient, errors, models, ratelimit
 
@@ -48,12 +48,6 @@ def make_client(emu: RunningEmulator, api_version: str = "3.3", **settings: Any)
         api_version=api_version,
         settings=FAST.model_copy(update=settings),
     )
-
-
-def png(seed: int) -> bytes:
-    """A distinct minimal PNG (the emulator reads the size from the IHDR chunk)."""
-    header = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR"
-    return header + struct.pack(">II", 64 + seed, 48) + b"\x08\x02\x00\x00\x00" + seed.to_bytes(4)
 
 
 def wait_for(check: Any, timeout: float = 15.0) -> Any:
