@@ -20,11 +20,8 @@ import pulumi_customvision as cv
 
 config = pulumi.Config()
 project_name = config.get("projectName") or "parts-detector"
-# With two real accounts the prod project keeps the dev project's name. The local emulator
-# is one account for both profiles, where project names must differ (see Pulumi.yaml).
-prod_project_name = config.get("prodProjectName") or project_name
 iteration_name = config.get("iterationName") or "v1"
-publish_name = config.get("publishName") or prod_project_name
+publish_name = config.get("publishName") or project_name
 prediction_resource_id = config.require("predictionResourceId")
 
 DATASET = Path("../dataset")
@@ -83,7 +80,7 @@ export = cv.ProjectExport(
 prod = cv.Project(
     "prod-project",
     import_token=export.token,
-    name=prod_project_name,
+    name=project_name,
     # The prod project is replaced by each promotion; unpublish its iterations on the way.
     force_destroy=True,
     profile="prod",

@@ -1,5 +1,5 @@
-"""The README snippets use the example tests' second emulator and shared exports."""
+"""The README snippets use the example tests' second emulator (the prod account)."""
 
-from tests.examples.conftest import prod_emulator, prod_emulator_server, shared_exports
+from tests.examples.conftest import prod_emulator, prod_emulator_server
 
-__all__ = ["prod_emulator", "prod_emulator_server", "shared_exports"]
+__all__ = ["prod_emulator", "prod_emulator_server"]

@@ -9,9 +9,9 @@ A block is a program on its own, unless an HTML comment right before it says oth
 
 Programs run under ``pulumi.runtime.set_mocks`` with the real providers
 (``tests/engine/mocks.py``) and the repository root as working directory, with the default
-profile at the test emulator and the ``prod`` profile at a second one (an export from the
-first can be imported into the second, as between Azure accounts). Every export must
-resolve to a value.
+profile at the test emulator and the ``prod`` profile at a second one (emulators share
+their exports, so the second imports what the first exported, as Azure accounts do).
+Every export must resolve to a value.
 
 The README's shell commands are checked where they are facts of this repository: the
 set-up and test commands, and the quick start's order.
@@ -79,7 +79,6 @@ def test_the_readme_has_runnable_snippets_and_few_fragments() -> None:
     assert len(NOT_RUNNABLE) <= MAX_NOT_RUNNABLE, f"not-runnable blocks at {NOT_RUNNABLE}"
 
 
-@pytest.mark.usefixtures("shared_exports")
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=[f"line{s.line}" for s in SNIPPETS])
 def test_readme_snippet_runs_against_the_emulator(
     snippet: Snippet,

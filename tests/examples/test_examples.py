@@ -231,27 +231,30 @@ def check_promoted(prod: dict[str, Any], exports: dict[str, Any], publish_name: 
     assert exports["published_as"] == publish_name
 
 
-def test_promotion_with_the_default_configuration_then_promotes_again(
-    customvision_emulator: RunningEmulator, tmp_path: Path
+def test_promotion_trains_in_dev_publishes_in_prod_and_promotes_again(
+    customvision_emulator: RunningEmulator, prod_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    """As the example runs out of the box: both profiles at one local emulator."""
+    """As the example runs out of the box: dev and prod are two emulators (two accounts)."""
     directory = copy_example("promotion", tmp_path)
-    urls = {"dev": customvision_emulator.url}
+    urls = {"dev": customvision_emulator.url, "prod": prod_emulator.url}
     config = example_config(directory, "dev", urls)
     profiles = json.loads(config["customvision:profiles"])
-    assert {p["endpoint"] for p in profiles.values()} == {customvision_emulator.url}
+    assert profiles["dev"]["endpoint"] == customvision_emulator.url
+    assert profiles["prod"]["endpoint"] == prod_emulator.url
     mocks = StatefulMocks(config, project="promotion", stack="dev")
 
     first = up_with(mocks, directory, urls)
-    found = projects(customvision_emulator)
-    dev, prod = found["parts-detector"], found["parts-detector-prod"]
+    dev = projects(customvision_emulator)["parts-detector"]
+    assert list(projects(customvision_emulator)) == ["parts-detector"]
     assert first["dev_project_id"] == dev["id"]
     # dev: the dataset and the training, nothing published.
     assert len(dev["images"]) == len(DATASET) and len(regions_of(dev)) == REGION_COUNT
     assert [i["name"] for i in dev["iterations"]] == ["v1"] and published(dev) == {}
-    # prod: the imported copy with the promoted iteration, published.
-    check_trained_project(prod, "v1", "parts-detector-prod")
-    check_promoted(prod, first, "parts-detector-prod")
+    # prod: the imported copy, same name, with the promoted iteration published.
+    assert list(projects(prod_emulator)) == ["parts-detector"]
+    prod = projects(prod_emulator)["parts-detector"]
+    check_trained_project(prod, "v1", "parts-detector")
+    check_promoted(prod, first, "parts-detector")
 
     up_with(mocks, directory, urls)
     assert set(mocks.steps.values()) == {"same"}
@@ -260,57 +263,20 @@ def test_promotion_with_the_default_configuration_then_promotes_again(
     move_first_box(directory)
     second = up_with(mocks, directory, urls)
     assert {n: s for n, s in mocks.steps.items() if s != "same"} == PROMOTION_STEPS
-    found = projects(customvision_emulator)
-    assert set(found) == {"parts-detector", "parts-detector-prod"}  # the old prod is gone
-    prod = found["parts-detector-prod"]
+    assert list(projects(prod_emulator)) == ["parts-detector"]  # the old prod is gone
+    prod = projects(prod_emulator)["parts-detector"]
     assert second["prod_project_id"] != first["prod_project_id"]
     assert second["dev_iteration_id"] != first["dev_iteration_id"]
-    check_promoted(prod, second, "parts-detector-prod")
+    check_promoted(prod, second, "parts-detector")
     moved = sorted(DATASET)[0]
     assert any(abs(r["left"] - (DATASET[moved][0]["left"] + 0.05)) < 1e-6 for r in regions_of(prod))
     # The export was made while the superseded dev iteration still existed (replaced
     # resources are deleted at the end of an update), so prod has it too, unpublished.
     names = sorted(i["name"] for i in prod["iterations"])
     assert names[0] == "v1" and all(n.startswith("v1 (superseded by ") for n in names[1:])
-    assert [i["name"] for i in found["parts-detector"]["iterations"]] == ["v1"]
-
-    mocks.destroy()
-    assert customvision_emulator.admin.state()["projects"] == []
-
-
-@pytest.mark.usefixtures("shared_exports")
-def test_promotion_between_two_accounts(
-    customvision_emulator: RunningEmulator, prod_emulator: RunningEmulator, tmp_path: Path
-) -> None:
-    """With two accounts (two emulators) and the same project name in both."""
-    directory = copy_example("promotion", tmp_path)
-    urls = {"dev": customvision_emulator.url}
-    profiles = {
-        "dev": {"endpoint": customvision_emulator.url, "trainingKey": DEFAULT_TRAINING_KEY},
-        "prod": {"endpoint": prod_emulator.url, "trainingKey": DEFAULT_TRAINING_KEY},
-    }
-    config = example_config(
-        directory,
-        "dev",
-        urls,
-        prodProjectName="parts-detector",
-        **{"customvision:profiles": json.dumps(profiles)},
-    )
-    mocks = StatefulMocks(config, project="promotion", stack="dev")
-
-    first = up_with(mocks, directory, urls)
-    dev = projects(customvision_emulator)["parts-detector"]
-    prod = projects(prod_emulator)["parts-detector"]
-    assert set(projects(customvision_emulator)) == {"parts-detector"}
-    assert [i["name"] for i in dev["iterations"]] == ["v1"] and published(dev) == {}
-    check_trained_project(prod, "v1", "parts-detector")
-    check_promoted(prod, first, "parts-detector")
-
-    move_first_box(directory)
-    second = up_with(mocks, directory, urls)
-    assert {n: s for n, s in mocks.steps.items() if s != "same"} == PROMOTION_STEPS
-    assert list(projects(prod_emulator)) == ["parts-detector"]
-    check_promoted(projects(prod_emulator)["parts-detector"], second, "parts-detector")
+    assert [i["name"] for i in projects(customvision_emulator)["parts-detector"]["iterations"]] == [
+        "v1"
+    ]
 
     mocks.destroy()
     assert customvision_emulator.admin.state()["projects"] == []
@@ -320,9 +286,11 @@ def test_promotion_between_two_accounts(
 # --------------------------------------------------------------------------- cross-stack
 
 
-def test_cross_stack_promotion(customvision_emulator: RunningEmulator) -> None:
+def test_cross_stack_promotion(
+    customvision_emulator: RunningEmulator, prod_emulator: RunningEmulator
+) -> None:
     directory = EXAMPLES / "cross-stack-promotion"
-    urls = {"dev": customvision_emulator.url}
+    urls = {"dev": customvision_emulator.url, "prod": prod_emulator.url}
     dev, _ = run_example(directory, urls, stack="dev")
     assert dev.secret_exports == {"export_token"}
     assert dev.exports["iteration_name"] == "v1"
@@ -336,19 +304,23 @@ def test_cross_stack_promotion(customvision_emulator: RunningEmulator) -> None:
     assert mocks.resources  # the prod stack read the dev stack's outputs by that name
     assert {r.type for r in mocks.resources.values()} >= {"pulumi:pulumi:StackReference"}
 
-    found = projects(customvision_emulator)
-    assert found["parts-detector"]["id"] == dev.exports["project_id"]
-    prod_project = found["parts-detector-prod"]
+    dev_project = projects(customvision_emulator)["parts-detector"]
+    assert dev_project["id"] == dev.exports["project_id"] and published(dev_project) == {}
+    prod_project = projects(prod_emulator)["parts-detector"]
     assert prod.exports["project_id"] == prod_project["id"]
     assert prod.exports["iteration_name"] == "v1"
-    assert prod.exports["published_as"] == "parts-detector-prod"
-    check_trained_project(prod_project, "v1", "parts-detector-prod")
+    assert prod.exports["published_as"] == "parts-detector"
+    check_trained_project(prod_project, "v1", "parts-detector")
 
 
 def test_cross_stack_stacks_have_their_roles() -> None:
     directory = EXAMPLES / "cross-stack-promotion"
-    assert example_config(directory, "dev", {})["cross-stack-promotion:role"] == "dev"
-    assert example_config(directory, "prod", {})["cross-stack-promotion:role"] == "prod"
+    dev = example_config(directory, "dev", {})
+    prod = example_config(directory, "prod", {})
+    assert dev["cross-stack-promotion:role"] == "dev"
+    assert dev["customvision:endpoint"] == EMULATOR_URL
+    assert prod["cross-stack-promotion:role"] == "prod"
+    assert prod["customvision:endpoint"] == "http://127.0.0.1:5006"
 
 
 # --------------------------------------------------------------------------- gitops
