@@ -248,19 +248,28 @@ def _unknown_at(data: Any, loc: Iterable[Any]) -> bool:
 
 def _plain(props: Mapping[str, Any]) -> dict[str, Any]:
     """Props without the serialized provider and secret wrappers, unknowns as :data:`UNKNOWN`."""
+    return _plain_with_unknowns(props)[0]
 
-    def unwrap(value: Any) -> Any:
-        if isinstance(value, Unknown):
+
+def _plain_with_unknowns(props: Mapping[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
+    """:func:`_plain` and, from the same walk, the names of the props that are or contain
+    an unknown value."""
+    unknown: set[str] = set()
+
+    def unwrap(value: Any, prop: str) -> Any:
+        if isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN):
+            unknown.add(prop)
             return UNKNOWN
         if rpc.is_rpc_secret(value):
-            return unwrap(rpc.unwrap_rpc_secret(value))
+            return unwrap(rpc.unwrap_rpc_secret(value), prop)
         if isinstance(value, dict):
-            return {k: unwrap(v) for k, v in value.items()}
+            return {k: unwrap(v, prop) for k, v in value.items()}
         if isinstance(value, list):
-            return [unwrap(v) for v in value]
+            return [unwrap(v, prop) for v in value]
         return value
 
-    return {k: unwrap(v) for k, v in props.items() if k != PROVIDER_KEY}
+    plain = {k: unwrap(v, k) for k, v in props.items() if k != PROVIDER_KEY}
+    return plain, frozenset(unknown)
 
 
 # --------------------------------------------------------------------------- waiting
@@ -497,9 +506,9 @@ class CustomVisionProvider(dyn.ResourceProvider, Generic[ArgsT]):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
         """Validate every input; report each problem with the property it concerns."""
-        inputs = _plain(news)
+        inputs, unknown = _plain_with_unknowns(news)
         failures: list[dyn.CheckFailure] = []
-        has_unknowns = _contains_unknown(inputs)
+        has_unknowns = bool(unknown)
         try:
             args = self.args_model.model_validate(inputs)
         except ValidationError as exc:
@@ -521,15 +530,14 @@ class CustomVisionProvider(dyn.ResourceProvider, Generic[ArgsT]):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
         """Compare the stored inputs with the new ones; list exact replacements."""
-        olds, news = _plain(olds), _plain(news)
+        olds = _plain(olds)
+        news, unknown = _plain_with_unknowns(news)
         replace_fields = self.args_model.replace_fields()
-        if _contains_unknown(news):
+        if unknown:
             changed = {
-                k for k in self.args_model.model_fields if _contains_unknown(news.get(k))
-            } | {
                 k
                 for k in self.args_model.model_fields
-                if not _contains_unknown(news.get(k)) and news.get(k) != olds.get(k)
+                if k in unknown or news.get(k) != olds.get(k)
             }
         else:
             args = cast(ArgsT, self.args_model.model_validate(news))
