@@ -366,3 +366,28 @@ def test_gitops_workflow_previews_pull_requests_and_deploys_on_merge() -> None:
     deploy_runs = "\n".join(step.get("run", "") for step in deploy["steps"])
     assert "pulumi up --yes" in deploy_runs
     assert "secrets.CUSTOMVISION_TRAINING_KEY" in json.dumps(deploy)
+
+
+# --------------------------------------------------------------------------- the dataset
+
+
+def test_the_dataset_is_what_the_script_makes(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_example_dataset", ROOT / "scripts" / "make_example_dataset.py"
+    )
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    labels = script.write_dataset(tmp_path / "dataset")
+    assert labels == DATASET
+    committed = sorted(p.name for p in (EXAMPLES / "dataset").iterdir() if p.suffix != ".md")
+    assert sorted(p.name for p in (tmp_path / "dataset").iterdir()) == committed
+    for name in committed:
+        assert (tmp_path / "dataset" / name).read_bytes() == (
+            EXAMPLES / "dataset" / name
+        ).read_bytes(), name
+    # Every image has a box of each tag: 15 images per tag, what detection training needs.
+    assert all(sorted(b["tag"] for b in boxes) == ["bolt", "nut"] for boxes in DATASET.values())
+    assert len(DATASET) == 15
