@@ -321,7 +321,7 @@ class Stack:
         if planned is not None:  # preview
             if ref.name not in planned:
                 raise KeyError(f"{ref!r}: resource {ref.name!r} must be declared before use")
-            return planned[ref.name].get(ref.key)
+            return ref.follow(planned[ref.name].get(ref.key))
         if ref.name not in self.resources:
             raise KeyError(f"{ref!r}: resource {ref.name!r} is not in the stack (declare it first)")
         st = self.resources[ref.name]
@@ -329,7 +329,7 @@ class Stack:
             return st.id
         if ref.key == "urn":
             return st.urn
-        return st.outputs.get(ref.key)
+        return ref.follow(st.outputs.get(ref.key))
 
     def _news(self, decl: Resource, planned: Mapping[str, dict[str, Any]] | None) -> dict[str, Any]:
         if PROVIDER_KEY in decl.inputs:

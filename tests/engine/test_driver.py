@@ -162,6 +162,33 @@ def test_refs_and_removal_in_reverse_order(stack: Stack, store: Store) -> None:
     assert list(stack.resources) == ["a"]
 
 
+def test_ref_path_reaches_into_map_and_list_outputs(stack: Stack) -> None:
+    value = {"ids": {"https://x/1.png": "id-1", "https://x/2.png": "id-2"}, "list": [1, 2]}
+    decls = {
+        "m": item("k-m", value=value),
+        "one": item("k-one", value=Ref("m", "value", "ids", "https://x/2.png")),
+        "deep": item("k-deep", value=Ref("m", "value", "list", 1)),
+        "secret": item("k-secret", value=Secret(value)),
+        "from-secret": item(
+            "k-from-secret", value=Ref("secret", "value", "ids", "https://x/1.png")
+        ),
+    }
+    stack.up(decls)
+    assert stack.outputs("one")["value"] == "id-2"
+    assert stack.outputs("deep")["value"] == 2
+    # secret along the path
+    assert stack.resources["from-secret"].outputs["value"] == Secret("id-1")
+    assert Ref("m", "value") == Ref("m", "value", *())  # no path: the whole output
+
+    # A path into an output that is unknown in preview is unknown; a missing step raises.
+    assert (
+        stack.preview({"n": item("k-n"), "p": item("k-p", value=Ref("n", "note", "x"))}).ops()["p"]
+        == "create"
+    )
+    with pytest.raises(KeyError, match=r"has no 'https://x/3\.png'"):
+        stack.up({**decls, "bad": item("k-bad", value=Ref("m", "value", "ids", "https://x/3.png"))})
+
+
 def test_replacement_propagates_through_refs(stack: Stack) -> None:
     decls = {"a": item("p-a", replace_key="1"), "b": item("p-b", value=Ref("a", "item_id"))}
     stack.up(decls)

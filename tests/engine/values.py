@@ -45,17 +45,47 @@ class Secret:
     value: Any
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, init=False)
 class Ref:
-    """A reference to output ``key`` of the resource declared as ``name`` in the same stack.
+    """A reference to output ``key`` of the resource declared as ``name`` in the same stack,
+    or, with a ``path``, to a value inside that output.
 
-    ``key`` may be ``"id"`` or ``"urn"`` as well as any output property. During ``preview`` a
-    reference to a resource that is created or replaced resolves to :data:`UNKNOWN` unless
-    the key is one of its (checked) inputs, which the engine echoes as outputs.
+    ``key`` may be ``"id"`` or ``"urn"`` as well as any output property. ``path`` steps into
+    a map or list output, as a program's ``images.ids[src]`` does: ``Ref("imgs", "ids",
+    "https://x/1.png")`` is ``outputs["ids"]["https://x/1.png"]`` of ``imgs`` (several steps
+    go deeper: ``Ref("r", "m", "a", 0)``). A secret output stays secret along the path; a
+    missing step raises ``KeyError``, as the program's lookup would.
+
+    During ``preview`` a reference to a resource that is created or replaced resolves to
+    :data:`UNKNOWN` unless the key is one of its (checked) inputs, which the engine echoes
+    as outputs; a path into an unknown value is unknown.
     """
 
     name: str
-    key: str = "id"
+    key: str
+    path: tuple[Any, ...]
+
+    def __init__(self, name: str, key: str = "id", *path: Any) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "path", path)
+
+    def follow(self, value: Any) -> Any:
+        """The value at :attr:`path` inside ``value`` (the output ``key``)."""
+        return _follow(self, value, self.path)
+
+
+def _follow(ref: Ref, value: Any, path: tuple[Any, ...]) -> Any:
+    if not path or (isinstance(value, str) and value == UNKNOWN):
+        return value
+    if isinstance(value, Secret):
+        return Secret(_follow(ref, value.value, path))
+    try:
+        inner = value[path[0]]
+    except (KeyError, IndexError, TypeError):
+        kind = type(value).__name__
+        raise KeyError(f"{ref!r}: the {kind} at this step has no {path[0]!r}") from None
+    return _follow(ref, inner, path[1:])
 
 
 def is_secret(value: Any) -> bool:
