@@ -13,7 +13,8 @@ from customvision_emulator.samples import png
 from customvision_emulator.testing import RunningEmulator
 from pulumi_customvision._rest import TrainingClient, models
 from pulumi_customvision.image_regions import ImageRegionsProvider, full_id
-from tests.engine import CheckFailedError, ProviderError, ProviderServer, Resource, Stack
+from pulumi_customvision.images import ImagesProvider
+from tests.engine import CheckFailedError, ProviderError, ProviderServer, Ref, Resource, Stack
 from tests.lifecycle.conftest import declare, emulator_project, stack_config
 
 _seeds = iter(range(1, 1 << 40))
@@ -458,3 +459,47 @@ def test_preview_with_unknown_image_ids(
     assert log.ops() == {"labels": "update"}
     log = stack.preview(regions_decl(project_id, [box(images[0], bolt, 0)]))
     assert log.ops() == {"labels": "same"}
+
+
+def test_regions_move_to_a_reuploaded_image(
+    stack: Stack,
+    customvision_emulator: RunningEmulator,
+    project_id: str,
+    tags: dict[str, str],
+    tmp_path: Any,
+) -> None:
+    """Regions on ``Images.ids[src]``: a file whose content changes is uploaded again with a
+    new id, and the next ``up`` puts its regions on the new image."""
+    emu = customvision_emulator
+    paths = [tmp_path / f"part{n}.png" for n in range(2)]
+    for path in paths:
+        path.write_bytes(png(next(_seeds)))
+    srcs = [str(path) for path in paths]
+    bolt = {"tag_id": tags["bolt"]}
+    regions = [box(Ref("imgs", "ids", srcs[0]), bolt, 0), box(Ref("imgs", "ids", srcs[0]), bolt, 1)]
+    regions.append(box(Ref("imgs", "ids", srcs[1]), bolt, 0))
+    decls = {
+        "imgs": declare(ImagesProvider(), "Images", project_id=project_id, files=srcs),
+        **regions_decl(project_id, regions),
+    }
+
+    def resolved(ids: dict[str, str]) -> list[dict[str, Any]]:
+        return [{**r, "image_id": ids[r["image_id"].path[0]]} for r in regions]
+
+    assert stack.up(decls).ops() == {"imgs": "create", "labels": "create"}
+    ids = stack.outputs("imgs")["ids"]
+    assert service_regions(emu, project_id) == expected(resolved(ids), tags)
+
+    paths[0].write_bytes(png(next(_seeds)))
+    # the preview cannot know the new id yet: the regions' image ids are unknown
+    assert stack.preview(decls).ops() == {"imgs": "update", "labels": "update"}
+    assert stack.up(decls).ops() == {"imgs": "update", "labels": "update"}
+    new_ids = stack.outputs("imgs")["ids"]
+    assert new_ids[srcs[0]] != ids[srcs[0]] and new_ids[srcs[1]] == ids[srcs[1]]
+    images = {image["id"] for image in emulator_project(emu, project_id)["images"]}
+    assert images == set(new_ids.values())
+    assert service_regions(emu, project_id) == expected(resolved(new_ids), tags)
+    assert stack.outputs("labels")["count"] == 3
+
+    stack.destroy()
+    assert emulator_project(emu, project_id)["images"] == []
