@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, TypedDict
 
 import grpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
@@ -207,6 +207,14 @@ _CHANGES: dict[int, DiffChanges] = {
     provider_pb2.DiffResponse.DIFF_SOME: "some",
     provider_pb2.DiffResponse.DIFF_UNKNOWN: "unknown",
 }
+
+
+class _Target(TypedDict):
+    """The fields that name the resource of a request."""
+
+    urn: str
+    name: str
+    type: str
 
 
 class ProviderServer:
@@ -449,6 +457,12 @@ class ProviderServer:
                 exc_type, message = None, details or code
             raise ProviderError(method, code, message, details, exc_type) from None
 
+    def _target(self, urn: str | None) -> _Target:
+        """The ``urn``, ``name`` and ``type`` fields of a request about resource ``urn``
+        (by default a resource named ``resource``)."""
+        urn = urn or self.urn("resource")
+        return _Target(urn=urn, name=urn.rsplit("::", 1)[-1], type=urn.split("::")[2])
+
     def _send(self, props: Mapping[str, Any]) -> Any:
         return to_struct(props, keep_secrets=self.accept_secrets)
 
@@ -497,13 +511,10 @@ class ProviderServer:
         urn: str | None = None,
     ) -> CheckResult:
         """``Check(olds, news)``: olds are the old *inputs* ({} for a new resource)."""
-        urn = urn or self.urn("resource")
         response = self._call(
             "Check",
             provider_pb2.CheckRequest(
-                urn=urn,
-                name=urn.rsplit("::", 1)[-1],
-                type=urn.split("::")[2],
+                **self._target(urn),
                 olds=self._send(olds),
                 news=self._send(news),
             ),
@@ -522,17 +533,14 @@ class ProviderServer:
         urn: str | None = None,
     ) -> DiffResult:
         """``Diff(id, olds, news)``: olds are the old *outputs*, news the checked inputs."""
-        urn = urn or self.urn("resource")
         response = self._call(
             "Diff",
             provider_pb2.DiffRequest(
                 id=id,
-                urn=urn,
-                name=urn.rsplit("::", 1)[-1],
-                type=urn.split("::")[2],
+                **self._target(urn),
                 olds=self._send(olds),
                 news=self._send(news),
-                old_inputs=self._send(old_inputs if old_inputs is not None else {}),
+                old_inputs=self._send(old_inputs or {}),
             ),
         )
         detailed = {
@@ -563,13 +571,10 @@ class ProviderServer:
         server ignores the flag, so this really creates; :class:`~tests.engine.stack.Stack`
         never sends it (the engine does not either).
         """
-        urn = urn or self.urn("resource")
         response = self._call(
             "Create",
             provider_pb2.CreateRequest(
-                urn=urn,
-                name=urn.rsplit("::", 1)[-1],
-                type=urn.split("::")[2],
+                **self._target(urn),
                 properties=self._send(properties),
                 preview=preview,
                 timeout=timeout,
@@ -589,17 +594,14 @@ class ProviderServer:
         timeout: float = 0,
     ) -> dict[str, Any]:
         """``Update(id, olds, news)``: olds are the old outputs; returns the new outputs."""
-        urn = urn or self.urn("resource")
         response = self._call(
             "Update",
             provider_pb2.UpdateRequest(
                 id=id,
-                urn=urn,
-                name=urn.rsplit("::", 1)[-1],
-                type=urn.split("::")[2],
+                **self._target(urn),
                 olds=self._send(olds),
                 news=self._send(news),
-                old_inputs=self._send(old_inputs if old_inputs is not None else {}),
+                old_inputs=self._send(old_inputs or {}),
                 preview=preview,
                 timeout=timeout,
             ),
@@ -615,12 +617,9 @@ class ProviderServer:
         urn: str | None = None,
     ) -> ReadResult:
         """``Read(id, properties=old outputs, inputs=old inputs)`` as on refresh."""
-        urn = urn or self.urn("resource")
         request = provider_pb2.ReadRequest(
             id=id,
-            urn=urn,
-            name=urn.rsplit("::", 1)[-1],
-            type=urn.split("::")[2],
+            **self._target(urn),
             properties=self._send(properties),
         )
         if inputs is not None:
@@ -642,16 +641,13 @@ class ProviderServer:
         timeout: float = 0,
     ) -> None:
         """``Delete(id, properties=outputs, old_inputs=inputs)``."""
-        urn = urn or self.urn("resource")
         self._call(
             "Delete",
             provider_pb2.DeleteRequest(
                 id=id,
-                urn=urn,
-                name=urn.rsplit("::", 1)[-1],
-                type=urn.split("::")[2],
+                **self._target(urn),
                 properties=self._send(properties),
-                old_inputs=self._send(old_inputs if old_inputs is not None else {}),
+                old_inputs=self._send(old_inputs or {}),
                 timeout=timeout,
             ),
         )

@@ -403,46 +403,18 @@ class Stack:
             log.append(self._step(name, decl, preview, planned, replaced))
         # Delete phase: previous state in reverse order; pending deletes of earlier runs first.
         if not preview:
-            for st in earlier_pending:
-                self._rpc(
-                    "Delete",
-                    st.name,
-                    self.server.delete,
-                    st.id,
-                    st.outputs,
-                    old_inputs=st.inputs,
-                    urn=st.urn,
-                )
-                self.pending_deletes.remove(st)
-                log.append(Step(st.name, "delete", st.urn, id=st.id))
+            self._delete_pending(earlier_pending, log)
         for name in reversed(old_order):
             if name in replaced:
-                old = replaced[name]
                 if not preview:
-                    self._rpc(
-                        "Delete",
-                        name,
-                        self.server.delete,
-                        old.id,
-                        old.outputs,
-                        old_inputs=old.inputs,
-                        urn=old.urn,
-                    )
-                    self.pending_deletes.remove(old)
+                    self._delete(name, replaced[name])
+                    self.pending_deletes.remove(replaced[name])
             elif name not in decls and name in self.resources:
-                st = self.resources[name]
-                if not preview:
-                    self._rpc(
-                        "Delete",
-                        name,
-                        self.server.delete,
-                        st.id,
-                        st.outputs,
-                        old_inputs=st.inputs,
-                        urn=st.urn,
-                    )
-                    del self.resources[name]
-                log.append(Step(name, "delete", st.urn, id=st.id))
+                if preview:
+                    st = self.resources[name]
+                    log.append(Step(name, "delete", st.urn, id=st.id))
+                else:
+                    self._remove(name, log)
         if not preview:
             order = [n for n in decls if n in self.resources]
             order += [n for n in self.resources if n not in decls]
@@ -546,15 +518,7 @@ class Stack:
             planned[name] = self._planned(urn, UNKNOWN, inputs, unknown_missing=True)
             return step
         if dbr:
-            self._rpc(
-                "Delete",
-                name,
-                self.server.delete,
-                old.id,
-                old.outputs,
-                old_inputs=old.inputs,
-                urn=old.urn,
-            )
+            self._delete(name, old)
             del self.resources[name]
             st = self._create(name, decl, urn, inputs)
         else:
@@ -601,32 +565,36 @@ class Stack:
     def destroy(self) -> StepLog:
         """``Delete`` every resource (and pending deletes) in reverse order; empty the state."""
         log = self._begin()
-        for st in list(self.pending_deletes):
-            self._rpc(
-                "Delete",
-                st.name,
-                self.server.delete,
-                st.id,
-                st.outputs,
-                old_inputs=st.inputs,
-                urn=st.urn,
-            )
+        self._delete_pending(list(self.pending_deletes), log)
+        for name in reversed(list(self.resources)):
+            self._remove(name, log)
+        return log
+
+    def _delete(self, name: str, st: ResourceState) -> None:
+        """``Delete`` the object recorded in ``st`` (the state is the caller's business)."""
+        self._rpc(
+            "Delete",
+            name,
+            self.server.delete,
+            st.id,
+            st.outputs,
+            old_inputs=st.inputs,
+            urn=st.urn,
+        )
+
+    def _remove(self, name: str, log: StepLog) -> None:
+        """Delete resource ``name`` and drop it from the state."""
+        st = self.resources[name]
+        self._delete(name, st)
+        del self.resources[name]
+        log.append(Step(name, "delete", st.urn, id=st.id))
+
+    def _delete_pending(self, pending: list[ResourceState], log: StepLog) -> None:
+        """Delete replaced resources left pending (the engine does these first)."""
+        for st in pending:
+            self._delete(st.name, st)
             self.pending_deletes.remove(st)
             log.append(Step(st.name, "delete", st.urn, id=st.id))
-        for name in reversed(list(self.resources)):
-            st = self.resources[name]
-            self._rpc(
-                "Delete",
-                name,
-                self.server.delete,
-                st.id,
-                st.outputs,
-                old_inputs=st.inputs,
-                urn=st.urn,
-            )
-            del self.resources[name]
-            log.append(Step(name, "delete", st.urn, id=st.id))
-        return log
 
 
 class BackgroundOp:
