@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from customvision_emulator.testing import RunningEmulator
-from pulumi_customvision._rest import TrainingClient
+from pulumi_customvision._rest import ClientSettings, TrainingClient
 from tests.engine import ProviderServer, Stack
 from tests.lifecycle.conftest import stack_config
 
@@ -36,5 +36,8 @@ def steady_stack(
 @pytest.fixture
 def client(customvision_emulator: RunningEmulator) -> Iterator[TrainingClient]:
     """A REST client for seeding and inspecting the emulator outside the provider."""
-    with TrainingClient(customvision_emulator.url, customvision_emulator.training_key) as c:
+    unpaced = ClientSettings(requests_per_second=0, training_requests_per_second=0)
+    with TrainingClient(
+        customvision_emulator.url, customvision_emulator.training_key, settings=unpaced
+    ) as c:
         yield c

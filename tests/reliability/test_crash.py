@@ -224,6 +224,7 @@ if _ProjectProvider is not None:
         ),
     ]
 
+_N = 300 if LONG else 130  # regions: 5 or 3 CreateImageRegions batches of at most 64
 _RegionsProvider: Any = _provider("image_regions", "ImageRegionsProvider")
 if _RegionsProvider is not None:
 
@@ -238,14 +239,14 @@ if _RegionsProvider is not None:
         }
 
     SCENARIOS += [
-        Scenario("regions-create", None, lambda s: _regs(s, 300), _expect_regions(300)),
+        Scenario("regions-create", None, lambda s: _regs(s, _N), _expect_regions(_N)),
         Scenario(
             "regions-update",
-            lambda s: _regs(s, 200),
-            lambda s: _regs(s, 200, shift=0.5),
-            _expect_regions(200, shift=0.5),
+            lambda s: _regs(s, _N),
+            lambda s: _regs(s, _N, shift=0.5),
+            _expect_regions(_N, shift=0.5),
         ),
-        Scenario("regions-delete", lambda s: _regs(s, 200), None, _expect_regions(0)),
+        Scenario("regions-delete", lambda s: _regs(s, _N), None, _expect_regions(0)),
     ]
 
 
@@ -404,6 +405,7 @@ def seeded(customvision_emulator: RunningEmulator, client: TrainingClient) -> Se
     other = client.create_project("other", domain_id=GENERAL_DETECTION).id
     from tests.lifecycle.model_support import train_now, trainable_project
 
+    customvision_emulator.admin.configure(training_seconds=0.15)
     train_pid = trainable_project(client, name="trainable")
     iteration = train_now(client, train_pid, name="seeded")
     return Seeded(
