@@ -43,6 +43,7 @@ last error is raised, and its message starts with "Gave up after N attempts in S
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import json
 import logging
@@ -52,7 +53,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
-from typing import TYPE_CHECKING, Annotated, Literal, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -948,17 +949,13 @@ class TrainingClient:
             models.ImageUrlCreateEntry(url=image) if isinstance(image, str) else image
             for image in images
         ]
-        _check_count("images", len(entries), MAX_IMAGES_PER_BATCH)
-        batch = models.ImageUrlCreateBatch(
-            images=entries,
-            tag_ids=list(tag_ids) if tag_ids is not None else None,
-            metadata=dict(metadata) if metadata is not None else None,
-        )
-        return self._call(
-            _IMAGE_CREATE_SUMMARY,
+        return self._create_images(
             "CreateImagesFromUrls",
-            path={"projectId": project_id},
-            body=batch.to_api(),
+            models.ImageUrlCreateBatch,
+            project_id,
+            entries,
+            tag_ids,
+            metadata,
         )
 
     def create_images_from_data(
@@ -990,17 +987,33 @@ class TrainingClient:
         metadata: Mapping[str, str] | None = None,
     ) -> models.ImageCreateSummary:
         """CreateImagesFromFiles: at most 64 images as JSON (contents base64-encoded)."""
-        _check_count("images", len(images), MAX_IMAGES_PER_BATCH)
-        batch = models.ImageFileCreateBatch(
-            images=list(images),
+        return self._create_images(
+            "CreateImagesFromFiles",
+            models.ImageFileCreateBatch,
+            project_id,
+            images,
+            tag_ids,
+            metadata,
+        )
+
+    def _create_images(
+        self,
+        operation_id: str,
+        batch_model: type[models.ImageUrlCreateBatch | models.ImageFileCreateBatch],
+        project_id: str,
+        entries: Sequence[Any],
+        tag_ids: Sequence[str] | None,
+        metadata: Mapping[str, str] | None,
+    ) -> models.ImageCreateSummary:
+        """The JSON image batches (URLs or files): at most 64 entries, tags and metadata."""
+        _check_count("images", len(entries), MAX_IMAGES_PER_BATCH)
+        batch = batch_model(
+            images=list(entries),
             tag_ids=list(tag_ids) if tag_ids is not None else None,
             metadata=dict(metadata) if metadata is not None else None,
         )
         return self._call(
-            _IMAGE_CREATE_SUMMARY,
-            "CreateImagesFromFiles",
-            path={"projectId": project_id},
-            body=batch.to_api(),
+            _IMAGE_CREATE_SUMMARY, operation_id, path={"projectId": project_id}, body=batch.to_api()
         )
 
     def get_images_by_ids(
@@ -1030,20 +1043,16 @@ class TrainingClient:
         skip: int | None = None,
     ) -> list[models.Image]:
         """GetImages (v3.3+): one page (``take`` <= 256, from ``skip``) of a project's images."""
-        _check_take(take)
-        return self._call(
-            _IMAGES,
+        return self._image_page(
             "GetImages",
-            path={"projectId": project_id},
-            query={
-                "iterationId": iteration_id,
-                "tagIds": list(tag_ids) if tag_ids else None,
-                "taggingStatus": tagging_status,
-                "$filter": filter,
-                "orderBy": order_by,
-                "take": take,
-                "skip": skip,
-            },
+            project_id,
+            iteration_id,
+            order_by,
+            take,
+            skip,
+            tagIds=list(tag_ids) if tag_ids else None,
+            taggingStatus=tagging_status,
+            **{"$filter": filter},
         )
 
     def get_tagged_images(
@@ -1056,18 +1065,14 @@ class TrainingClient:
         skip: int | None = None,
     ) -> list[models.Image]:
         """GetTaggedImages: one page (``take`` <= 256, from ``skip``) of tagged images."""
-        _check_take(take)
-        return self._call(
-            _IMAGES,
+        return self._image_page(
             "GetTaggedImages",
-            path={"projectId": project_id},
-            query={
-                "iterationId": iteration_id,
-                "tagIds": list(tag_ids) if tag_ids else None,
-                "orderBy": order_by,
-                "take": take,
-                "skip": skip,
-            },
+            project_id,
+            iteration_id,
+            order_by,
+            take,
+            skip,
+            tagIds=list(tag_ids) if tag_ids else None,
         )
 
     def get_untagged_images(
@@ -1079,12 +1084,31 @@ class TrainingClient:
         skip: int | None = None,
     ) -> list[models.Image]:
         """GetUntaggedImages: one page (``take`` <= 256, from ``skip``) of untagged images."""
+        return self._image_page("GetUntaggedImages", project_id, iteration_id, order_by, take, skip)
+
+    def _image_page(
+        self,
+        operation_id: str,
+        project_id: str,
+        iteration_id: str | None,
+        order_by: str | None,
+        take: int | None,
+        skip: int | None,
+        **query: object,
+    ) -> list[models.Image]:
+        """One page of images: the paging query every image listing has, plus ``query``."""
         _check_take(take)
         return self._call(
             _IMAGES,
-            "GetUntaggedImages",
+            operation_id,
             path={"projectId": project_id},
-            query={"iterationId": iteration_id, "orderBy": order_by, "take": take, "skip": skip},
+            query={
+                "iterationId": iteration_id,
+                **query,
+                "orderBy": order_by,
+                "take": take,
+                "skip": skip,
+            },
         )
 
     def iter_images(
@@ -1099,32 +1123,19 @@ class TrainingClient:
         Uses GetImages on v3.3+; on older versions GetTaggedImages and/or GetUntaggedImages.
         """
         _check_take(page_size)
+        listings: list[Callable[..., list[models.Image]]] = []
         if versions.supports(self.api_version, "GetImages"):
-            yield from _pages(
-                lambda skip: self.get_images(
-                    project_id,
-                    iteration_id=iteration_id,
-                    tagging_status=tagging_status,
-                    take=page_size,
-                    skip=skip,
-                ),
-                page_size,
+            listings.append(functools.partial(self.get_images, tagging_status=tagging_status))
+        else:
+            if tagging_status in ("All", "Tagged"):
+                listings.append(self.get_tagged_images)
+            if tagging_status in ("All", "Untagged"):
+                listings.append(self.get_untagged_images)
+        for listing in listings:
+            fetch = functools.partial(
+                listing, project_id, iteration_id=iteration_id, take=page_size
             )
-            return
-        if tagging_status in ("All", "Tagged"):
-            yield from _pages(
-                lambda skip: self.get_tagged_images(
-                    project_id, iteration_id=iteration_id, take=page_size, skip=skip
-                ),
-                page_size,
-            )
-        if tagging_status in ("All", "Untagged"):
-            yield from _pages(
-                lambda skip: self.get_untagged_images(
-                    project_id, iteration_id=iteration_id, take=page_size, skip=skip
-                ),
-                page_size,
-            )
+            yield from _pages(fetch, page_size)
 
     def get_image_count(
         self,
@@ -1262,10 +1273,11 @@ def _check_take(take: int | None) -> None:
         raise ValueError(f"take must be between 1 and {MAX_PAGE_SIZE}, got {take}")
 
 
-def _pages(fetch: Callable[[int], list[models.Image]], page_size: int) -> Iterator[models.Image]:
+def _pages(fetch: Callable[..., list[models.Image]], page_size: int) -> Iterator[models.Image]:
+    """Every image of a listing: ``fetch(skip=...)`` pages until a short page."""
     skip = 0
     while True:
-        page = fetch(skip)
+        page = fetch(skip=skip)
         yield from page
         if len(page) < page_size:
             return
