@@ -10,7 +10,36 @@ import uvicorn
 
 from .app import create_app
 from .server import bind, url_of
-from .settings import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TRAINING_KEY, Settings
+from .settings import Settings
+
+#: The flags, one per start-up setting: Settings field -> (type, help). Each default is the
+#: field's default in :class:`Settings`.
+_FLAGS: dict[str, tuple[type, str]] = {
+    "host": (str, "address to bind (default %(default)s)"),
+    "port": (int, "port (default %(default)s; 0 picks a free one)"),
+    "data_dir": (
+        str,
+        "directory of the SQLite state kept across restarts "
+        "(default: a temporary in-memory database)",
+    ),
+    "exports_dir": (
+        str,
+        "folder of the export exchange shared with other emulators on this machine, "
+        "so that one imports what another exported (default: the system temp folder)",
+    ),
+    "training_key": (str, "the accepted Training-Key (default: the well-known %(default)s)"),
+    "requests_per_second": (
+        float,
+        "per-key rate limit for all calls, 0 = off (default %(default)s)",
+    ),
+    "training_requests_per_second": (
+        float,
+        "per-key rate limit for TrainProject (default %(default)s; 2 models the free tier)",
+    ),
+    "training_seconds": (float, "simulated training duration (default %(default)s)"),
+    "import_seconds": (float, "simulated project import duration (default %(default)s)"),
+    "latency_ms": (float, "latency added to every API request (default %(default)s)"),
+}
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Settings:
@@ -20,73 +49,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         prog="customvision-emulator",
         description="Local emulator of the Azure Custom Vision Training API.",
     )
-    p.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default %(default)s)")
-    p.add_argument(
-        "--port",
-        type=int,
-        default=DEFAULT_PORT,
-        help="port (default %(default)s; 0 picks a free one)",
-    )
-    p.add_argument(
-        "--data-dir",
-        default=None,
-        help="directory of the SQLite state kept across restarts "
-        "(default: a temporary in-memory database)",
-    )
-    p.add_argument(
-        "--exports-dir",
-        default=None,
-        help="folder of the export exchange shared with other emulators on this machine, "
-        "so that one imports what another exported (default: the system temp folder)",
-    )
-    p.add_argument(
-        "--training-key",
-        default=DEFAULT_TRAINING_KEY,
-        help="the accepted Training-Key (default: the well-known %(default)s)",
-    )
-    p.add_argument(
-        "--requests-per-second",
-        type=float,
-        default=defaults.requests_per_second,
-        help="per-key rate limit for all calls, 0 = off (default %(default)s)",
-    )
-    p.add_argument(
-        "--training-requests-per-second",
-        type=float,
-        default=defaults.training_requests_per_second,
-        help="per-key rate limit for TrainProject (default %(default)s; 2 models the free tier)",
-    )
-    p.add_argument(
-        "--training-seconds",
-        type=float,
-        default=defaults.training_seconds,
-        help="simulated training duration (default %(default)s)",
-    )
-    p.add_argument(
-        "--import-seconds",
-        type=float,
-        default=defaults.import_seconds,
-        help="simulated project import duration (default %(default)s)",
-    )
-    p.add_argument(
-        "--latency-ms",
-        type=float,
-        default=defaults.latency_ms,
-        help="latency added to every API request (default %(default)s)",
-    )
+    for name, (kind, help_text) in _FLAGS.items():
+        flag = "--" + name.replace("_", "-")
+        p.add_argument(flag, type=kind, default=getattr(defaults, name), help=help_text)
     a = p.parse_args(argv)
-    return Settings(
-        host=a.host,
-        port=a.port,
-        data_dir=a.data_dir,
-        exports_dir=a.exports_dir,
-        training_key=a.training_key,
-        requests_per_second=a.requests_per_second,
-        training_requests_per_second=a.training_requests_per_second,
-        training_seconds=a.training_seconds,
-        import_seconds=a.import_seconds,
-        latency_ms=a.latency_ms,
-    )
+    return Settings(**{name: getattr(a, name) for name in _FLAGS})
 
 
 def main(argv: Sequence[str] | None = None) -> None:
