@@ -10,6 +10,7 @@ again; a labelling change in review) run several ups on one state (``stateful.py
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -129,8 +130,21 @@ def test_root_project_runs_the_training_pipeline_against_the_emulator(
 # --------------------------------------------------------------------------- training pipeline
 
 
-def test_training_pipeline(customvision_emulator: RunningEmulator) -> None:
+PROGRESS = re.compile(
+    r"^pulumi-customvision: waiting for the training of 'Iteration \d+' in project "
+    r"[0-9a-f-]{36} \(\d+ s so far\)$",
+    re.MULTILINE,
+)
+
+
+def test_training_pipeline(
+    customvision_emulator: RunningEmulator, capfd: pytest.CaptureFixture[str]
+) -> None:
     result, _ = run_example(EXAMPLES / "training-pipeline", {"dev": customvision_emulator.url})
+
+    # What the person running `pulumi up` sees while the training runs (README.md, "What
+    # you see during long waits"): a line on the provider's standard error.
+    assert PROGRESS.search(capfd.readouterr().err)
 
     project = projects(customvision_emulator)["parts-detector"]
     check_trained_project(project, "v1", "parts-detector")
@@ -152,13 +166,30 @@ def test_training_pipeline(customvision_emulator: RunningEmulator) -> None:
     )
 
 
-def test_training_pipeline_preview_creates_nothing(customvision_emulator: RunningEmulator) -> None:
-    result, _ = run_example(
-        EXAMPLES / "training-pipeline", {"dev": customvision_emulator.url}, preview=True
-    )
+@pytest.mark.parametrize(
+    ("name", "stack", "unknown"),
+    [
+        ("training-pipeline", "dev", "iteration_id"),
+        ("promotion", "dev", "prod_project_id"),
+        ("cross-stack-promotion", "dev", "project_id"),
+        ("gitops", "review", "iteration_id"),
+    ],
+)
+def test_preview_creates_nothing(
+    name: str,
+    stack: str,
+    unknown: str,
+    customvision_emulator: RunningEmulator,
+    prod_emulator: RunningEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CUSTOMVISION_ENDPOINT", customvision_emulator.url)  # gitops
+    monkeypatch.setenv("CUSTOMVISION_TRAINING_KEY", DEFAULT_TRAINING_KEY)
+    urls = {"dev": customvision_emulator.url, "prod": prod_emulator.url}
+    result, _ = run_example(EXAMPLES / name, urls, stack=stack, preview=True)
     assert customvision_emulator.admin.state()["projects"] == []
-    assert result.exports["project_id"] == UNKNOWN
-    assert "iteration_id" in result.unknown_exports
+    assert prod_emulator.admin.state()["projects"] == []
+    assert result.exports[unknown] == UNKNOWN
 
 
 def test_training_pipeline_relabel_updates_the_region_and_retrains(
