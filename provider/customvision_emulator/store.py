@@ -171,6 +171,14 @@ class ImageInput:
     regions: Sequence[Json] = ()
 
 
+def _check_batch(entries: Any, empty_code: str, one: str, many: str, limit: int) -> None:
+    """Refuse a batch that is not a non-empty list (``empty_code``) or is over ``limit``."""
+    if not isinstance(entries, list) or not entries:
+        raise ApiError(empty_code, f"The batch contains no {one}.")
+    if len(entries) > limit:
+        raise ApiError("BadRequestExceededBatchSize", f"A batch has at most {limit} {many}.")
+
+
 def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -367,33 +375,34 @@ class Store:
         return out
 
     # ------------------------------------------------------------------ lookups
-    def _project(self, db: sqlite3.Connection, project_id: str) -> sqlite3.Row:
-        pid = parse_guid(project_id, "NotFoundProject", "Project")
-        row = db.execute("SELECT * FROM projects WHERE id = ?", (pid,)).fetchone()
+    def _row(
+        self,
+        db: sqlite3.Connection,
+        kind: str,
+        table: str,
+        object_id: str,
+        project_id: str | None = None,
+    ) -> sqlite3.Row:
+        """The ``kind`` (Project, Iteration, Tag) with this id, in ``project_id`` when given;
+        the service's ``NotFound<kind>`` error if there is none."""
+        oid = parse_guid(object_id, f"NotFound{kind}", kind)
+        sql, params = f"SELECT * FROM {table} WHERE id = ?", [oid]
+        if project_id is not None:
+            sql, params = sql + " AND project_id = ?", [oid, project_id]
+        row = db.execute(sql, params).fetchone()
         if row is None:
-            raise ApiError("NotFoundProject", f"Project {project_id} was not found.")
+            raise ApiError(f"NotFound{kind}", f"{kind} {object_id} was not found.")
         found: sqlite3.Row = row
         return found
+
+    def _project(self, db: sqlite3.Connection, project_id: str) -> sqlite3.Row:
+        return self._row(db, "Project", "projects", project_id)
 
     def _iteration(self, db: sqlite3.Connection, project_id: str, iteration_id: str) -> sqlite3.Row:
-        iid = parse_guid(iteration_id, "NotFoundIteration", "Iteration")
-        row = db.execute(
-            "SELECT * FROM iterations WHERE id = ? AND project_id = ?", (iid, project_id)
-        ).fetchone()
-        if row is None:
-            raise ApiError("NotFoundIteration", f"Iteration {iteration_id} was not found.")
-        found: sqlite3.Row = row
-        return found
+        return self._row(db, "Iteration", "iterations", iteration_id, project_id)
 
     def _tag(self, db: sqlite3.Connection, project_id: str, tag_id: str) -> sqlite3.Row:
-        tid = parse_guid(tag_id, "NotFoundTag", "Tag")
-        row = db.execute(
-            "SELECT * FROM tags WHERE id = ? AND project_id = ?", (tid, project_id)
-        ).fetchone()
-        if row is None:
-            raise ApiError("NotFoundTag", f"Tag {tag_id} was not found.")
-        found: sqlite3.Row = row
-        return found
+        return self._row(db, "Tag", "tags", tag_id, project_id)
 
     def _touch(self, db: sqlite3.Connection, project_id: str, now: float) -> None:
         """Record a change that a new training would see (drives TrainingNotNeeded)."""
@@ -1360,12 +1369,7 @@ class Store:
     # ------------------------------------------------------------------ regions
     def create_regions(self, now: float, project_id: str, entries: Any) -> tuple[Json, bool]:
         """CreateImageRegions: created / duplicated / exceeded; True when all were created."""
-        if not isinstance(entries, list) or not entries:
-            raise ApiError("BadRequestImageRegions", "The batch contains no region.")
-        if len(entries) > MAX_REGION_BATCH:
-            raise ApiError(
-                "BadRequestExceededBatchSize", f"A batch has at most {MAX_REGION_BATCH} regions."
-            )
+        _check_batch(entries, "BadRequestImageRegions", "region", "regions", MAX_REGION_BATCH)
         with self.tx() as db:
             pid = self._project(db, project_id)["id"]
             parsed = []
@@ -1492,12 +1496,7 @@ class Store:
     # ------------------------------------------------------------------ image tags
     def create_image_tags(self, now: float, project_id: str, entries: Any) -> Json:
         """CreateImageTags: created / duplicated / exceeded (20 tags per image)."""
-        if not isinstance(entries, list) or not entries:
-            raise ApiError("BadRequestImageTags", "The batch contains no tag.")
-        if len(entries) > MAX_TAG_BATCH:
-            raise ApiError(
-                "BadRequestExceededBatchSize", f"A batch has at most {MAX_TAG_BATCH} image tags."
-            )
+        _check_batch(entries, "BadRequestImageTags", "tag", "image tags", MAX_TAG_BATCH)
         with self.tx() as db:
             pid = self._project(db, project_id)["id"]
             summary: Json = {"created": [], "duplicated": [], "exceeded": []}
