@@ -32,6 +32,25 @@ MANAGED = "managed_publish_name"
 """Output: the publish name the resource itself published (``None``: it publishes nothing)."""
 
 
+OUTPUTS = (
+    MANAGED,
+    "name",
+    "status",
+    "created",
+    "trained_at",
+    "training_time_in_minutes",
+    "training_type",
+    "domain_id",
+    "classification_type",
+    "exportable",
+    "exportable_to",
+    "publish_name",
+    "prediction_resource_id",
+    "is_default",
+)
+"""The outputs :func:`iteration_outputs` gives: what both resource classes declare."""
+
+
 def iteration_outputs(iteration: models.Iteration, managed: str | None) -> dict[str, Any]:
     """The outputs that reflect an iteration in the service (what refresh compares).
 

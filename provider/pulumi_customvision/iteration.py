@@ -276,17 +276,6 @@ class Iteration(CustomVisionResource):
                 "is_default": is_default,
                 "profile": profile,
             },
-            outputs=(
-                "status",
-                "created",
-                "trained_at",
-                "training_time_in_minutes",
-                "training_type",
-                "domain_id",
-                "classification_type",
-                "exportable",
-                "exportable_to",
-                _iterations.MANAGED,
-            ),
+            outputs=_iterations.OUTPUTS,
             opts=opts,
         )

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from pulumi_customvision import domains
+from pulumi_customvision import _iterations, domains
+from pulumi_customvision._rest import models
 from pulumi_customvision.iteration import IterationArgs, IterationProvider
 from pulumi_customvision.project import ProjectArgs, ProjectProvider, token_digest
 from pulumi_customvision.project_export import ProjectExportProvider
@@ -149,3 +150,8 @@ def test_a_domain_of_the_other_kind_replaces_the_project() -> None:
     other_kind = {**inputs, "domain_id": domains.GENERAL_OBJECT_DETECTION}
     result = provider.diff("p", olds, other_kind)
     assert result.replaces == ["domain_id"] and result.delete_before_replace is True
+
+
+def test_both_iteration_resources_declare_every_iteration_output() -> None:
+    iteration = models.Iteration.model_validate({"id": PID, "name": "v1", "status": "Completed"})
+    assert set(_iterations.iteration_outputs(iteration, None)) == set(_iterations.OUTPUTS)
