@@ -169,15 +169,21 @@ def run_creates(
     )
 
 
-def get_images(
-    client: TrainingClient, project_id: str, image_ids: Iterable[str]
-) -> dict[str, models.Image]:
-    """GetImagesByIds, 256 ids per call, concurrently: the images that exist, by id."""
-    answers = run_batches(
-        lambda batch: client.get_images_by_ids(project_id, batch),
-        chunked(sorted(set(image_ids)), MAX_IDS_PER_GET),
-    )
-    return {image.id.lower(): image for answer in answers for image in answer}
+class ProjectWriter:
+    """Batched writes to the images of one project (the base of the Images and ImageRegions
+    writers): the client, the project, and the lookup both need before and after writing."""
+
+    def __init__(self, client: TrainingClient, project_id: str) -> None:
+        self.client = client
+        self.project_id = project_id
+
+    def existing(self, image_ids: Iterable[str]) -> dict[str, models.Image]:
+        """GetImagesByIds, 256 ids per call, concurrently: the images that exist, by id."""
+        answers = run_batches(
+            lambda batch: self.client.get_images_by_ids(self.project_id, batch),
+            chunked(sorted(set(image_ids)), MAX_IDS_PER_GET),
+        )
+        return {image.id.lower(): image for answer in answers for image in answer}
 
 
 class Registrar(Protocol):

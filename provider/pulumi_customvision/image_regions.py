@@ -52,7 +52,7 @@ from pydantic import (
     model_validator,
 )
 
-from ._batching import Registrar, chunked, get_images, run_creates, run_deletes
+from ._batching import ProjectWriter, Registrar, chunked, run_creates, run_deletes
 from ._config import Profile
 from ._lifecycle import (
     Context,
@@ -64,7 +64,7 @@ from ._lifecycle import (
     _is_uuid,
     arg,
 )
-from ._rest import TrainingClient, models
+from ._rest import models
 from ._rest.client import MAX_REGIONS_PER_BATCH
 
 MICRO = 1_000_000
@@ -360,12 +360,8 @@ def nest(owned: Owned) -> dict[str, dict[str, str]]:
     return nested
 
 
-class RegionWriter:
+class RegionWriter(ProjectWriter):
     """Creates and deletes regions of one project in batches, concurrently."""
-
-    def __init__(self, client: TrainingClient, project_id: str) -> None:
-        self.client = client
-        self.project_id = project_id
 
     def delete(self, region_ids: Iterable[str]) -> None:
         """DeleteImageRegions, 64 ids per call; regions already gone are not an error."""
@@ -374,10 +370,6 @@ class RegionWriter:
             region_ids,
             MAX_REGIONS_PER_BATCH,
         )
-
-    def existing(self, image_ids: Iterable[str]) -> dict[str, models.Image]:
-        """GetImagesByIds, 256 per call: the images that exist, by id."""
-        return get_images(self.client, self.project_id, image_ids)
 
     def create(self, entries: Sequence[Entry], undo: Registrar) -> Owned:
         """Create ``entries``; return what they are now, owned by the caller.

@@ -29,9 +29,9 @@ import pulumi
 from pydantic import field_validator
 
 from ._batching import (
+    ProjectWriter,
     Registrar,
     chunked,
-    get_images,
     run_batches,
     run_creates,
     run_deletes,
@@ -187,12 +187,11 @@ class _Source:
     size: int = 0
 
 
-class ImageWriter:
+class ImageWriter(ProjectWriter):
     """Uploads and deletes the images of one project in batches, concurrently."""
 
     def __init__(self, client: TrainingClient, project_id: str, tag_ids: Sequence[str]) -> None:
-        self.client = client
-        self.project_id = project_id
+        super().__init__(client, project_id)
         self.tag_ids = list(tag_ids)
 
     def upload(self, urls: Sequence[str], files: Sequence[str], undo: Registrar) -> dict[str, str]:
@@ -270,10 +269,6 @@ class ImageWriter:
             image_ids,
             MAX_IDS_PER_GET,
         )
-
-    def existing(self, image_ids: Iterable[str]) -> dict[str, models.Image]:
-        """GetImagesByIds, 256 per call: the images that exist, by id."""
-        return get_images(self.client, self.project_id, image_ids)
 
     def retag(self, image_ids: Sequence[str], added: Sequence[str], removed: Sequence[str]) -> None:
         """Give every image the ``added`` tags and take the ``removed`` ones away."""
