@@ -284,3 +284,40 @@ def test_hostile_answers_to_other_resources(stub: Stub) -> None:
             message = str(failure.value)
             assert "\n" not in message and KEY not in message, message
             print(f"{name} / {case}: {message}")
+
+
+TAG_JSON = {"id": TAG, "name": "bolt", "description": None, "type": "Regular", "imageCount": 0}
+
+
+def test_a_create_that_may_have_succeeded_is_found_not_repeated(stub: Stub) -> None:
+    """CreateTag answered 500 (the service may have made the tag): the provider lists the
+    tags, finds it, and adopts it; no second CreateTag."""
+    stub.replies = [
+        _json(500, {"code": "ErrorUnknown", "message": "internal"}),
+        _json(200, [TAG_JSON]),
+    ]
+    stub.reply = _json(500, {"code": "ErrorUnknown", "message": "unexpected extra call"})
+    result = _tag_provider().create(dict(TAG_INPUTS))
+    assert result.id == TAG
+    assert [method for method, _, _ in stub.seen] == ["POST", "GET"], stub.seen
+
+
+def test_a_create_that_did_not_happen_is_sent_once_more(stub: Stub) -> None:
+    """CreateTag answered 500 and the tag list shows nothing was made: one more CreateTag."""
+    stub.replies = [
+        _json(500, {"code": "ErrorUnknown", "message": "internal"}),
+        _json(200, []),
+        _json(200, TAG_JSON),
+    ]
+    stub.reply = _json(500, {"code": "ErrorUnknown", "message": "unexpected extra call"})
+    result = _tag_provider().create(dict(TAG_INPUTS))
+    assert result.id == TAG
+    assert [method for method, _, _ in stub.seen] == ["POST", "GET", "POST"], stub.seen
+
+
+def test_a_throttled_create_is_retried_after_retry_after(stub: Stub) -> None:
+    """429 means the service did not act: the same CreateTag is sent again, nothing listed."""
+    stub.replies = [(429, {"Retry-After": "0", "Content-Type": "application/json"}, b"{}")]
+    stub.reply = _json(200, TAG_JSON)
+    assert _tag_provider().create(dict(TAG_INPUTS)).id == TAG
+    assert [method for method, _, _ in stub.seen] == ["POST", "POST"], stub.seen
