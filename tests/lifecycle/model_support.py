@@ -25,7 +25,7 @@ from pulumi_customvision.project import ProjectProvider
 from pulumi_customvision.project_export import ProjectExportProvider
 from pulumi_customvision.trained_iteration import TrainedIterationProvider, training_claim
 from tests.engine import ProviderError, ProviderServer, Resource, Secret, Stack
-from tests.lifecycle.conftest import declare, resource_type
+from tests.lifecycle.conftest import declare, resource_type, stack_config
 
 PREDICTION_ID = (
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
@@ -36,12 +36,7 @@ FAST = {"customvision:requestsPerSecond": "0", "customvision:trainingRequestsPer
 
 def config(emu: RunningEmulator, **extra: str | Secret) -> dict[str, str | Secret]:
     """Stack config of the default profile at ``emu``, without client-side rate limits."""
-    return {
-        "customvision:endpoint": emu.url,
-        "customvision:trainingKey": Secret(emu.training_key),
-        **FAST,
-        **extra,
-    }
+    return stack_config(emu, **FAST, **extra)
 
 
 def with_profile(
@@ -86,6 +81,13 @@ def servers_fixture() -> Iterator[Servers]:
         yield pool
     finally:
         pool.close()
+
+
+@pytest.fixture(name="stack")
+def stack_fixture(customvision_emulator: RunningEmulator, servers: Servers) -> Stack:
+    """The model tests' ``stack``: an empty stack on the shared server of :func:`config`
+    (unpaced). Modules that import it use it instead of the conftest's paced ``stack``."""
+    return servers.stack(config(customvision_emulator))
 
 
 # --------------------------------------------------------------------------- declarations

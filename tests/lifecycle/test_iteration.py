@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from customvision_emulator.testing import RunningEmulator
-from tests.engine import CheckFailedError, ProviderError
+from pulumi_customvision._rest import TrainingClient
+from tests.engine import CheckFailedError, ProviderError, Stack
 from tests.lifecycle.model_support import (
     PREDICTION_ID,
     Servers,
@@ -15,6 +16,7 @@ from tests.lifecycle.model_support import (
     iteration,
     last_line,
     servers_fixture,  # noqa: F401 - the `servers` fixture
+    stack_fixture,  # noqa: F401 - the `stack` fixture (unpaced, shared servers)
     train_now,
     trainable_project,
     writes,
@@ -23,12 +25,12 @@ from tests.lifecycle.model_support import (
 OTHER_PREDICTION_ID = PREDICTION_ID.replace("accounts/prediction", "accounts/prediction-2")
 
 
-def test_iteration_lifecycle(customvision_emulator: RunningEmulator, servers: Servers) -> None:
+def test_iteration_lifecycle(
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
+) -> None:
     emu = customvision_emulator
-    client = client_for(emu)
     pid = trainable_project(client)
     v1 = train_now(client, pid, name="v1")
-    stack = servers.stack(config(emu))
 
     # adopt by name, rename and publish; the second up is empty
     decl = {"project_id": pid, "source_name": "v1", "name": "live-model"}
@@ -99,26 +101,20 @@ def _publish() -> dict[str, str]:
 
 
 def test_adopt_by_id_and_leave_an_unmanaged_publication(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
 ) -> None:
     emu = customvision_emulator
-    client = client_for(emu)
     pid = trainable_project(client)
     v1 = train_now(client, pid)
     client.publish_iteration(pid, v1.id, "by-someone-else", PREDICTION_ID)
-    stack = servers.stack(config(emu))
     stack.up({"it": iteration(project_id=pid, iteration_id=v1.id)})
     assert stack.outputs("it")["publish_name"] == "by-someone-else"
     stack.destroy()
     assert emulator_iterations(emu, pid)[v1.id]["publishName"] == "by-someone-else"
 
 
-def test_selectors_and_is_default_are_checked(
-    customvision_emulator: RunningEmulator, servers: Servers
-) -> None:
-    emu = customvision_emulator
-    pid = client_for(emu).create_project("p").id
-    stack = servers.stack(config(emu))
+def test_selectors_and_is_default_are_checked(stack: Stack, client: TrainingClient) -> None:
+    pid = client.create_project("p").id
     with pytest.raises(CheckFailedError) as caught:
         stack.up({"it": iteration(project_id=pid, source_name="v1", latest=True)})
     assert "exactly one of iteration_id, source_name or latest" in str(caught.value)
@@ -131,14 +127,9 @@ def test_selectors_and_is_default_are_checked(
     assert "publish_name and prediction_resource_id go together" in str(caught.value)
 
 
-def test_unknown_name_lists_the_iterations(
-    customvision_emulator: RunningEmulator, servers: Servers
-) -> None:
-    emu = customvision_emulator
-    client = client_for(emu)
+def test_unknown_name_lists_the_iterations(stack: Stack, client: TrainingClient) -> None:
     pid = trainable_project(client)
     train_now(client, pid, name="v1")
-    stack = servers.stack(config(emu))
     with pytest.raises(ProviderError) as caught:
         stack.up({"it": iteration(project_id=pid, source_name="v9")})
     assert last_line(caught.value) == (
@@ -147,9 +138,10 @@ def test_unknown_name_lists_the_iterations(
     )
 
 
-def test_is_default_on_api_v2(customvision_emulator: RunningEmulator, servers: Servers) -> None:
+def test_is_default_on_api_v2(
+    customvision_emulator: RunningEmulator, servers: Servers, client: TrainingClient
+) -> None:
     emu = customvision_emulator
-    client = client_for(emu)
     pid = trainable_project(client)
     v1 = train_now(client, pid, name="v1")
     v2 = train_now(client, pid, name="v2")

@@ -6,18 +6,19 @@ import pytest
 
 from customvision_emulator.testing import RunningEmulator
 from pulumi_customvision import domains
+from pulumi_customvision._rest import TrainingClient
 from pulumi_customvision.project import token_digest
-from tests.engine import CheckFailedError, ProviderError, Secret, unwrap_secrets
+from tests.engine import CheckFailedError, ProviderError, Secret, Stack, unwrap_secrets
 from tests.lifecycle.model_support import (
     PREDICTION_ID,
     Servers,
     add_training_data,
-    client_for,
     config,
     emulator_project,
     last_line,
     project,
     servers_fixture,  # noqa: F401 - the `servers` fixture
+    stack_fixture,  # noqa: F401 - the `stack` fixture (unpaced, shared servers)
     train_now,
     trainable_project,
     writes,
@@ -28,10 +29,10 @@ def projects_named(emu: RunningEmulator, name: str) -> list[dict[str, object]]:
     return [p for p in emu.admin.state()["projects"] if p["name"] == name]
 
 
-def test_project_lifecycle(customvision_emulator: RunningEmulator, servers: Servers) -> None:
+def test_project_lifecycle(
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
+) -> None:
     emu = customvision_emulator
-    client = client_for(emu)
-    stack = servers.stack(config(emu))
     decl = {
         "name": "parts",
         "description": "bolts and nuts",
@@ -83,9 +84,8 @@ def test_project_lifecycle(customvision_emulator: RunningEmulator, servers: Serv
 
 
 def test_project_check_reports_every_problem(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, stack: Stack
 ) -> None:
-    stack = servers.stack(config(customvision_emulator))
     with pytest.raises(CheckFailedError) as caught:
         stack.up(
             {
@@ -104,10 +104,12 @@ def test_project_check_reports_every_problem(
 
 @pytest.mark.parametrize("api_version", ["3.3", "3.2"])
 def test_import_with_a_name(
-    customvision_emulator: RunningEmulator, servers: Servers, api_version: str
+    customvision_emulator: RunningEmulator,
+    servers: Servers,
+    api_version: str,
+    client: TrainingClient,
 ) -> None:
     emu = customvision_emulator
-    client = client_for(emu)
     source = trainable_project(client, "source")
     train_now(client, source, name="v1")
     token = client.export_project(source).token
@@ -145,12 +147,10 @@ def test_import_with_a_name(
 
 
 def test_import_without_a_name_replaces_create_before_delete(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
 ) -> None:
     emu = customvision_emulator
-    client = client_for(emu)
     source = client.create_project("source").id
-    stack = servers.stack(config(emu))
     stack.up({"prod": project(import_token=client.export_project(source).token)})
     first = stack.id("prod")
     assert stack.outputs("prod")["name"].startswith("source")
@@ -161,13 +161,11 @@ def test_import_without_a_name_replaces_create_before_delete(
 
 
 def test_failed_import_leaves_nothing_behind(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
 ) -> None:
     emu = customvision_emulator
-    client = client_for(emu)
     source = client.create_project("source").id
     token = client.export_project(source).token
-    stack = servers.stack(config(emu))
     emu.admin.force_outcome("ImportProject", "Failed")
     with pytest.raises(ProviderError) as caught:
         stack.up({"prod": project(import_token=token, name="prod")})
@@ -179,10 +177,9 @@ def test_failed_import_leaves_nothing_behind(
 
 
 def test_bad_token_says_to_export_again(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, stack: Stack
 ) -> None:
     emu = customvision_emulator
-    stack = servers.stack(config(emu))
     with pytest.raises(ProviderError) as caught:
         stack.up({"prod": project(import_token="https://example.invalid/expired?sig=x")})
     assert last_line(caught.value) == (
@@ -211,11 +208,9 @@ def test_wrong_key_is_one_clear_sentence(
 
 
 def test_published_iterations_block_destroy_unless_forced(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
 ) -> None:
     emu = customvision_emulator
-    client = client_for(emu)
-    stack = servers.stack(config(emu))
     stack.up({"dev": project(name="dev")})
     pid = stack.id("dev")
     add_training_data(client, pid)
@@ -234,22 +229,19 @@ def test_published_iterations_block_destroy_unless_forced(
 
 
 def test_delete_tolerates_a_project_that_is_already_gone(
-    customvision_emulator: RunningEmulator, servers: Servers
+    stack: Stack, client: TrainingClient
 ) -> None:
-    emu = customvision_emulator
-    stack = servers.stack(config(emu))
     stack.up({"dev": project(name="dev")})
-    client_for(emu).delete_project(stack.id("dev"))
+    client.delete_project(stack.id("dev"))
     stack.destroy()
     assert stack.resources == {}
     assert unwrap_secrets(Secret("x")) == "x"
 
 
 def test_a_domain_of_the_other_kind_replaces(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, stack: Stack
 ) -> None:
     emu = customvision_emulator
-    stack = servers.stack(config(emu))
     stack.up({"p": project(name="p", domain_id=domains.GENERAL_CLASSIFICATION)})
     first = stack.id("p")
     stack.up({"p": project(name="p", domain_id=domains.FOOD_CLASSIFICATION)})
@@ -263,10 +255,9 @@ def test_a_domain_of_the_other_kind_replaces(
 
 
 def test_lost_import_answer_adopts_the_import_it_started(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, servers: Servers, client: TrainingClient
 ) -> None:
     emu = customvision_emulator
-    client = client_for(emu)
     source = client.create_project("source").id
     stack = servers.stack(config(emu, **{"customvision:apiVersion": "3.2"}))
     emu.admin.inject_fault(drop_after_handling=True, operation="ImportProject", count=1)
@@ -277,13 +268,11 @@ def test_lost_import_answer_adopts_the_import_it_started(
 
 
 def test_an_empty_project_of_the_same_name_is_adopted_one_with_data_is_not(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
 ) -> None:
     """What an interrupted create leaves (an empty project) is taken over; real data is not."""
     emu = customvision_emulator
-    client = client_for(emu)
     leftover = client.create_project("dev").id
-    stack = servers.stack(config(emu))
     stack.up({"dev": project(name="dev", description="adopted")})
     assert stack.id("dev") == leftover
     assert [p["description"] for p in projects_named(emu, "dev")] == ["adopted"]

@@ -7,26 +7,25 @@ import time
 import pytest
 
 from customvision_emulator.testing import RunningEmulator
-from tests.engine import ProviderError, Ref, Secret
+from pulumi_customvision._rest import TrainingClient
+from tests.engine import ProviderError, Ref, Secret, Stack
 from tests.lifecycle.model_support import (
-    Servers,
-    client_for,
-    config,
     export,
     last_line,
     project,
     servers_fixture,  # noqa: F401 - the `servers` fixture
+    stack_fixture,  # noqa: F401 - the `stack` fixture (unpaced, shared servers)
     train_now,
     trainable_project,
 )
 
 
-def test_export_lifecycle(customvision_emulator: RunningEmulator, servers: Servers) -> None:
+def test_export_lifecycle(
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
+) -> None:
     emu = customvision_emulator
-    client = client_for(emu)
     source = trainable_project(client)
     train_now(client, source, name="v1")
-    stack = servers.stack(config(emu))
 
     # create; the second up is empty
     emu.admin.clear_log()
@@ -65,10 +64,9 @@ def test_export_lifecycle(customvision_emulator: RunningEmulator, servers: Serve
 
 
 def test_export_of_a_project_from_the_same_stack(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, stack: Stack
 ) -> None:
     emu = customvision_emulator
-    stack = servers.stack(config(emu))
     stack.up(
         {
             "dev": project(name="dev"),
@@ -81,15 +79,13 @@ def test_export_of_a_project_from_the_same_stack(
 
 
 def test_export_waits_while_the_project_trains(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
 ) -> None:
     emu = customvision_emulator
-    client = client_for(emu)
     source = trainable_project(client)
     emu.admin.configure(training_seconds=1.0)
     client.train_project(source)
     started = time.monotonic()
-    stack = servers.stack(config(emu))
     stack.up({"export": export(project_id=source)})
     assert time.monotonic() - started >= 0.5
     statuses = [r["status"] for r in emu.admin.requests(operation="ExportProject")]
@@ -98,9 +94,8 @@ def test_export_waits_while_the_project_trains(
 
 
 def test_export_of_an_unknown_project_is_one_clear_sentence(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, stack: Stack
 ) -> None:
-    stack = servers.stack(config(customvision_emulator))
     with pytest.raises(ProviderError) as caught:
         stack.up({"export": export(project_id="0e7c4a1f-3b2d-4c5e-9f80-1a2b3c4d5e6f")})
     message = last_line(caught.value)

@@ -12,17 +12,18 @@ import time
 import pytest
 
 from customvision_emulator.testing import RunningEmulator
+from pulumi_customvision._rest import TrainingClient
 from tests.engine import CheckFailedError, ProviderError, Stack
 from tests.engine.stack import wait_until
 from tests.lifecycle.model_support import (
     PREDICTION_ID,
     Servers,
     add_training_data,
-    client_for,
     config,
     emulator_iterations,
     last_line,
     servers_fixture,  # noqa: F401 - the `servers` fixture
+    stack_fixture,  # noqa: F401 - the `stack` fixture (unpaced, shared servers)
     trainable_project,
     trained,
     writes,
@@ -35,12 +36,10 @@ def trainings(emu: RunningEmulator) -> list[int]:
 
 
 def test_trained_iteration_lifecycle(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
 ) -> None:
     emu = customvision_emulator
-    client = client_for(emu)
     pid = trainable_project(client)
-    stack = servers.stack(config(emu))
     decl = {"project_id": pid, "name": "v1", "triggers": {"data": 1}}
     decl.update(publish_name="parts", prediction_resource_id=PREDICTION_ID)
 
@@ -98,11 +97,10 @@ def test_trained_iteration_lifecycle(
 
 
 def test_unset_name_keeps_the_service_name(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
 ) -> None:
     emu = customvision_emulator
-    pid = trainable_project(client_for(emu))
-    stack = servers.stack(config(emu))
+    pid = trainable_project(client)
     stack.up({"model": trained(project_id=pid)})
     assert stack.outputs("model")["name"] == "Iteration 1"
     assert [i["name"] for i in emulator_iterations(emu, pid).values()] == ["Iteration 1"]
@@ -116,10 +114,14 @@ def test_unset_name_keeps_the_service_name(
     ],
 )
 def test_failed_training_leaves_nothing_behind(
-    customvision_emulator: RunningEmulator, servers: Servers, api_version: str, reason: str
+    customvision_emulator: RunningEmulator,
+    servers: Servers,
+    api_version: str,
+    reason: str,
+    client: TrainingClient,
 ) -> None:
     emu = customvision_emulator
-    pid = trainable_project(client_for(emu))
+    pid = trainable_project(client)
     stack = servers.stack(config(emu, **{"customvision:apiVersion": api_version}))
     emu.admin.force_outcome("TrainProject", "Failed")
     with pytest.raises(ProviderError) as caught:
@@ -131,10 +133,11 @@ def test_failed_training_leaves_nothing_behind(
     assert emulator_iterations(emu, pid) == {} and stack.resources == {}
 
 
-def test_training_not_needed(customvision_emulator: RunningEmulator, servers: Servers) -> None:
+def test_training_not_needed(
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
+) -> None:
     emu = customvision_emulator
-    pid = trainable_project(client_for(emu))
-    stack = servers.stack(config(emu))
+    pid = trainable_project(client)
     stack.up({"first": trained("first", project_id=pid, name="v1")})
     first = stack.id("first")
 
@@ -154,10 +157,11 @@ def test_training_not_needed(customvision_emulator: RunningEmulator, servers: Se
     assert trainings(emu)[-1] == 400 and trainings(emu).count(200) == 1
 
 
-def test_force_train_trains_again(customvision_emulator: RunningEmulator, servers: Servers) -> None:
+def test_force_train_trains_again(
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
+) -> None:
     emu = customvision_emulator
-    pid = trainable_project(client_for(emu))
-    stack = servers.stack(config(emu))
+    pid = trainable_project(client)
     stack.up({"a": trained("a", project_id=pid)})
     stack.up(
         {"a": trained("a", project_id=pid), "b": trained("b", project_id=pid, force_train=True)}
@@ -165,14 +169,9 @@ def test_force_train_trains_again(customvision_emulator: RunningEmulator, server
     assert stack.id("a") != stack.id("b") and trainings(emu) == [200, 200]
 
 
-def test_not_enough_data_says_what_is_missing(
-    customvision_emulator: RunningEmulator, servers: Servers
-) -> None:
-    emu = customvision_emulator
-    client = client_for(emu)
+def test_not_enough_data_says_what_is_missing(stack: Stack, client: TrainingClient) -> None:
     pid = client.create_project("empty").id
     client.create_tag(pid, "lonely")
-    stack = servers.stack(config(emu))
     with pytest.raises(ProviderError) as caught:
         stack.up({"model": trained(project_id=pid)})
     message = last_line(caught.value)
@@ -181,10 +180,9 @@ def test_not_enough_data_says_what_is_missing(
 
 
 def test_iteration_cap_says_how_to_free_room(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
 ) -> None:
     emu = customvision_emulator
-    client = client_for(emu)
     pid = trainable_project(client)
     emu.admin.configure(training_seconds=0.0)
     for _ in range(20):
@@ -195,7 +193,6 @@ def test_iteration_cap_says_how_to_free_room(
                 and all(i["status"] != "Training" for i in emulator_iterations(emu, pid).values())
             )
         )
-    stack = servers.stack(config(emu))
     with pytest.raises(ProviderError) as caught:
         stack.up({"model": trained(project_id=pid, force_train=True)})
     assert last_line(caught.value).startswith(
@@ -204,11 +201,10 @@ def test_iteration_cap_says_how_to_free_room(
 
 
 def test_training_inputs_are_checked(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, servers: Servers, stack: Stack, client: TrainingClient
 ) -> None:
     emu = customvision_emulator
-    pid = client_for(emu).create_project("p").id
-    stack = servers.stack(config(emu))
+    pid = client.create_project("p").id
     with pytest.raises(CheckFailedError) as caught:
         stack.up(
             {
@@ -236,13 +232,11 @@ def test_training_inputs_are_checked(
 
 
 def test_selected_tags_and_training_parameters_reach_the_service(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
 ) -> None:
     emu = customvision_emulator
-    client = client_for(emu)
     pid = trainable_project(client)
     tags = [t.id for t in client.get_tags(pid)]
-    stack = servers.stack(config(emu))
     stack.up(
         {
             "model": trained(
@@ -259,12 +253,11 @@ def test_selected_tags_and_training_parameters_reach_the_service(
 
 
 def test_timeout_then_the_next_up_adopts_the_training(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
 ) -> None:
     emu = customvision_emulator
-    pid = trainable_project(client_for(emu))
+    pid = trainable_project(client)
     emu.admin.configure(training_seconds=3.0)
-    stack = servers.stack(config(emu))
 
     started = time.monotonic()
     with pytest.raises(ProviderError) as caught:
@@ -285,10 +278,10 @@ def test_timeout_then_the_next_up_adopts_the_training(
 
 
 def test_provider_crash_while_training_is_adopted_by_the_next_up(
-    customvision_emulator: RunningEmulator,
+    customvision_emulator: RunningEmulator, client: TrainingClient
 ) -> None:
     emu = customvision_emulator
-    pid = trainable_project(client_for(emu))
+    pid = trainable_project(client)
     emu.admin.configure(training_seconds=3.0)
     decl = {"model": trained(project_id=pid, name="v1")}
     with Stack(config(emu)) as stack:
@@ -310,11 +303,10 @@ def test_provider_crash_while_training_is_adopted_by_the_next_up(
 
 
 def test_lost_train_answer_adopts_the_training_it_started(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
 ) -> None:
     emu = customvision_emulator
-    pid = trainable_project(client_for(emu))
-    stack = servers.stack(config(emu))
+    pid = trainable_project(client)
     emu.admin.inject_fault(drop_after_handling=True, operation="TrainProject", count=1)
     stack.up({"model": trained(project_id=pid, name="v1")})
     assert len(emu.admin.requests(operation="TrainProject")) == 1
@@ -323,30 +315,26 @@ def test_lost_train_answer_adopts_the_training_it_started(
 
 
 def test_an_unclaimed_running_training_is_adopted(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
 ) -> None:
     """The crash window between TrainProject and the claim: the training carries no marker."""
     emu = customvision_emulator
-    client = client_for(emu)
     pid = trainable_project(client)
     emu.admin.configure(training_seconds=1.0)
     started = client.train_project(pid)
-    stack = servers.stack(config(emu))
     stack.up({"model": trained(project_id=pid, name="v1")})
     assert trainings(emu) == [200, 400] and stack.id("model") == started.id
     assert emulator_iterations(emu, pid)[started.id]["name"] == "v1"
 
 
 def test_another_resources_training_is_waited_for(
-    customvision_emulator: RunningEmulator, servers: Servers
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
 ) -> None:
     emu = customvision_emulator
-    client = client_for(emu)
     pid = trainable_project(client)
     emu.admin.configure(training_seconds=1.0)
     other = client.train_project(pid)
     client.update_iteration(pid, other.id, name="Iteration 1 [pulumi:0123456789ab]")
-    stack = servers.stack(config(emu))
     stack.up({"model": trained(project_id=pid, force_train=True)})
     assert stack.id("model") != other.id
     assert trainings(emu) == [200, 400, 200]
