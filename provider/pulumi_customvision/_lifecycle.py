@@ -278,9 +278,10 @@ def _plain_with_unknowns(props: Mapping[str, Any]) -> tuple[dict[str, Any], froz
 def report_progress(message: str) -> None:
     """Tell the person running ``pulumi up`` what a long operation is doing.
 
-    The dynamic-provider process has no connection to the engine's diagnostics stream, so
-    progress goes to the ``pulumi_customvision`` logger and to the process's stderr, which
-    the engine records in its logs (``pulumi up --logtostderr -v=9``, or ``--verbose``).
+    The dynamic-provider process has no connection to the engine's diagnostics stream, but
+    the engine shows a dynamic provider's stderr as info messages on the stack row: live in
+    its Info column, and listed under Diagnostics at the end (line by line in CI). The line
+    also goes to the ``pulumi_customvision`` logger.
     """
     log.info(message)
     print(f"pulumi-customvision: {message}", file=sys.stderr, flush=True)

@@ -88,8 +88,8 @@ class ProjectArgs(ResourceArgs):
     """Inputs of :class:`Project`."""
 
     name: str | None = arg(
-        "Name of the project. Renaming updates in place. Required to create a project; "
-        "with `import_token`, unset keeps the name the service gives the import.",
+        "Name of the project; renaming updates in place. Without `import_token` it defaults "
+        "to the resource name; with it, unset keeps the name the service gives the import.",
         default=None,
         computed=True,
     )
