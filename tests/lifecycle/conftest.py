@@ -76,3 +76,12 @@ def project_id(client: TrainingClient) -> str:
 def emulator_project(emu: RunningEmulator, project_id: str) -> dict[str, Any]:
     """The emulator's full dump of one project (tags, images, iterations)."""
     return next(p for p in emu.admin.state()["projects"] if p["id"] == project_id)
+
+
+def write_counts(emu: RunningEmulator) -> dict[str, int]:
+    """The logged calls other than GETs, counted by operation."""
+    counts: dict[str, int] = {}
+    for r in emu.admin.requests():
+        if r["method"] != "GET":
+            counts[r["operation"]] = counts.get(r["operation"], 0) + 1
+    return counts

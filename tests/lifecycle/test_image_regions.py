@@ -15,7 +15,7 @@ from pulumi_customvision._rest import TrainingClient, models
 from pulumi_customvision.image_regions import ImageRegionsProvider, full_id
 from pulumi_customvision.images import ImagesProvider
 from tests.engine import CheckFailedError, ProviderError, ProviderServer, Ref, Resource, Stack
-from tests.lifecycle.conftest import declare, emulator_project, stack_config
+from tests.lifecycle.conftest import declare, emulator_project, stack_config, write_counts
 
 _seeds = iter(range(1, 1 << 40))
 
@@ -85,15 +85,6 @@ def expected(
     }
 
 
-def writes(emu: RunningEmulator) -> dict[str, int]:
-    """Calls other than GETs in the emulator's log, by operation."""
-    counts: dict[str, int] = {}
-    for r in emu.admin.requests():
-        if r["method"] != "GET":
-            counts[r["operation"]] = counts.get(r["operation"], 0) + 1
-    return counts
-
-
 @pytest.fixture(scope="module")
 def unpaced_server(customvision_emulator_server: RunningEmulator) -> Iterator[ProviderServer]:
     """A provider server whose client does not pace requests (the test emulator has no limit)."""
@@ -161,7 +152,7 @@ def test_image_regions_lifecycle(
     changed = [*regions[1:], box(images[1], nut, 7)]
     log = stack.up(regions_decl(project_id, changed))
     assert log.ops() == {"labels": "update"}
-    assert writes(emu) == {"DeleteImageRegions": 1, "CreateImageRegions": 1}
+    assert write_counts(emu) == {"DeleteImageRegions": 1, "CreateImageRegions": 1}
     assert service_regions(emu, project_id) - {
         (images[2], tags["bolt"], 0.5, 0.5, 0.5, 0.5)
     } == expected(changed, tags)
@@ -178,7 +169,7 @@ def test_image_regions_lifecycle(
     emu.admin.clear_log()
     log = stack.up(regions_decl(project_id, changed))
     assert log.ops() == {"labels": "update"}
-    assert writes(emu) == {"CreateImageRegions": 1}
+    assert write_counts(emu) == {"CreateImageRegions": 1}
     assert stack.outputs("labels")["revision"] == revision
     assert service_regions(emu, project_id) - {
         (images[2], tags["bolt"], 0.5, 0.5, 0.5, 0.5)
@@ -262,7 +253,7 @@ def test_a_thousand_regions(
     emu.admin.clear_log()
     log = stack.up(regions_decl(project_id, changed))
     assert log.ops() == {"labels": "update"}
-    assert writes(emu) == {"CreateImageRegions": 1, "DeleteImageRegions": 1}
+    assert write_counts(emu) == {"CreateImageRegions": 1, "DeleteImageRegions": 1}
     assert service_regions(emu, project_id) == expected(changed, tags)
 
     # reordering makes no call at all
@@ -271,7 +262,7 @@ def test_a_thousand_regions(
     emu.admin.clear_log()
     log = stack.up(regions_decl(project_id, shuffled), expect_empty_second_up=False)
     assert log.ops() == {"labels": "same"}
-    assert writes(emu) == {}
+    assert write_counts(emu) == {}
 
     # regions the project already has are adopted, not an error
     extra = [box(images[100 + i], tag_refs[0], 280 + i) for i in range(5)]
@@ -367,7 +358,6 @@ def test_program_with_region_objects_and_image_outputs(
 
     import pulumi_customvision as cv
     from tests.engine.mocks import ProviderMocks, run_program
-    from tests.lifecycle.conftest import stack_config
 
     emu = customvision_emulator
     files = []

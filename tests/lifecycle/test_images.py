@@ -12,7 +12,7 @@ from customvision_emulator.testing import RunningEmulator
 from pulumi_customvision._rest import TrainingClient
 from pulumi_customvision.images import ImagesProvider
 from tests.engine import CheckFailedError, ProviderError, Resource, Stack
-from tests.lifecycle.conftest import declare, emulator_project
+from tests.lifecycle.conftest import declare, emulator_project, write_counts
 
 
 def images_decl(project_id: str, **inputs: Any) -> dict[str, Resource]:
@@ -21,14 +21,6 @@ def images_decl(project_id: str, **inputs: Any) -> dict[str, Resource]:
 
 def service_images(emu: RunningEmulator, project_id: str) -> dict[str, dict[str, Any]]:
     return {i["id"]: i for i in emulator_project(emu, project_id)["images"]}
-
-
-def writes(emu: RunningEmulator) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for r in emu.admin.requests():
-        if r["method"] != "GET":
-            counts[r["operation"]] = counts.get(r["operation"], 0) + 1
-    return counts
 
 
 def write_images(folder: Path, count: int, start: int = 0) -> list[str]:
@@ -56,7 +48,7 @@ def test_images_lifecycle(
     emu.admin.clear_log()
     log = stack.up(images_decl(project_id, urls=urls, files=files, tag_ids=[tag]))
     assert log.ops() == {"imgs": "create"}
-    assert writes(emu) == {"CreateImagesFromData": 2, "CreateImagesFromUrls": 1}
+    assert write_counts(emu) == {"CreateImagesFromData": 2, "CreateImagesFromUrls": 1}
     out = stack.outputs("imgs")
     assert out["count"] == 73 and set(out["ids"]) == set(urls) | set(files)
     assert set(service_images(emu, project_id)) == set(out["ids"].values())
@@ -79,7 +71,7 @@ def test_images_lifecycle(
     files2 = [*files[1:], new_file]
     log = stack.up(images_decl(project_id, urls=urls2, files=files2, tag_ids=[tag]))
     assert log.ops() == {"imgs": "update"}
-    assert writes(emu) == {
+    assert write_counts(emu) == {
         "CreateImagesFromUrls": 1,
         "CreateImagesFromData": 1,
         "DeleteImages": 1,
@@ -94,7 +86,7 @@ def test_images_lifecycle(
     emu.admin.clear_log()
     log = stack.up(images_decl(project_id, urls=urls2, files=files2, tag_ids=[tag]))
     assert log.ops() == {"imgs": "update"}
-    assert writes(emu) == {"CreateImagesFromData": 1, "DeleteImages": 1}
+    assert write_counts(emu) == {"CreateImagesFromData": 1, "DeleteImages": 1}
     out3 = stack.outputs("imgs")
     assert out3["ids"][files[5]] != out2["ids"][files[5]]
     assert set(service_images(emu, project_id)) == set(out3["ids"].values())
@@ -104,7 +96,7 @@ def test_images_lifecycle(
     emu.admin.clear_log()
     log = stack.up(images_decl(project_id, urls=urls2, files=files2, tag_ids=[other]))
     assert log.ops() == {"imgs": "update"}
-    assert set(writes(emu)) == {"CreateImageTags", "DeleteImageTags"}
+    assert set(write_counts(emu)) == {"CreateImageTags", "DeleteImageTags"}
     assert all(
         [t["tagId"] for t in image["tags"]] == [other]
         for image in service_images(emu, project_id).values()
@@ -119,7 +111,7 @@ def test_images_lifecycle(
     emu.admin.clear_log()
     log = stack.up(images_decl(project_id, urls=urls2, files=files2, tag_ids=[other]))
     assert log.ops() == {"imgs": "update"}
-    assert writes(emu) == {"CreateImagesFromData": 1, "CreateImagesFromUrls": 1}
+    assert write_counts(emu) == {"CreateImagesFromData": 1, "CreateImagesFromUrls": 1}
     assert stack.outputs("imgs")["count"] == 73
     assert set(service_images(emu, project_id)) == set(stack.outputs("imgs")["ids"].values())
 
@@ -224,7 +216,7 @@ def test_moved_files_keep_their_images(
     emu.admin.clear_log()
     log = stack.up(images_decl(project_id, files=moved))
     assert log.ops() == {"imgs": "update"}
-    assert writes(emu) == {}
+    assert write_counts(emu) == {}
     after = stack.outputs("imgs")["ids"]
     assert [after[m] for m in moved] == [before[f] for f in files]
     assert set(stack.outputs("imgs")["file_hashes"]) == set(moved)

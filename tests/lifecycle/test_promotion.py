@@ -87,25 +87,12 @@ def test_promotion_from_dev_to_prod(
 
     # the preview (ids and the token unknown yet) plans the creates and changes nothing
     before = dev.admin.state(), prod.admin.state()
-    log = stack.preview(program(1))
-    assert log.ops() == {
-        "dev": "same",
-        "model": "create",
-        "export": "create",
-        "prod": "create",
-        "live": "create",
-    }
+    creates = {"dev": "same"} | {name: "create" for name in ("model", "export", "prod", "live")}
+    assert stack.preview(program(1)).ops() == creates
     assert (dev.admin.state(), prod.admin.state()) == before
 
     # train, export, import into prod, pick the promoted iteration by name and publish it
-    log = stack.up(program(1))
-    assert log.ops() == {
-        "dev": "same",
-        "model": "create",
-        "export": "create",
-        "prod": "create",
-        "live": "create",
-    }
+    assert stack.up(program(1)).ops() == creates
     assert isinstance(stack.state("export").outputs["token"], Secret)
     assert isinstance(stack.state("prod").inputs["import_token"], Secret)
     model = emulator_iterations(dev, dev_id)[stack.id("model")]
