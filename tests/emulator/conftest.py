@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -78,25 +79,20 @@ class Api:
         return pid, tags
 
     def wait_iteration(self, pid: str, iid: str, status: str, timeout: float = 10) -> Any:
-        import time
-
-        deadline = time.monotonic() + timeout
-        while True:
-            it = self.ok("GET", f"/projects/{pid}/iterations/{iid}")
-            if it["status"] == status or time.monotonic() > deadline:
-                assert it["status"] == status, it
-                return it
-            time.sleep(0.05)
+        """Poll the iteration until its status is ``status`` (asserted within ``timeout``)."""
+        return self._wait(f"/projects/{pid}/iterations/{iid}", status, timeout)
 
     def wait_project(self, pid: str, status: str, timeout: float = 10) -> Any:
-        import time
+        """Poll the project until its status is ``status`` (asserted within ``timeout``)."""
+        return self._wait(f"/projects/{pid}", status, timeout)
 
+    def _wait(self, path: str, status: str, timeout: float) -> Any:
         deadline = time.monotonic() + timeout
         while True:
-            p = self.ok("GET", f"/projects/{pid}")
-            if p["status"] == status or time.monotonic() > deadline:
-                assert p["status"] == status, p
-                return p
+            found = self.ok("GET", path)
+            if found["status"] == status or time.monotonic() > deadline:
+                assert found["status"] == status, found
+                return found
             time.sleep(0.05)
 
 

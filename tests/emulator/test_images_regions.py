@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from customvision_emulator.samples import png
 
 from .conftest import GENERAL_DETECTION, Api
@@ -101,6 +103,15 @@ def test_image_queries_and_delete(api: Api) -> None:
     assert api.ok("GET", f"/projects/{pid}/images/count") == 0
 
 
+@pytest.fixture
+def detection_image(api: Api) -> tuple[str, str, str]:
+    """An object-detection project with a tag and one image: (project, tag, image) ids."""
+    pid = api.project("od", GENERAL_DETECTION)["id"]
+    tag = api.tag(pid, "t")["id"]
+    (image,) = api.images(pid, [1], [])
+    return pid, tag, image
+
+
 def _regions(image_id: str, tag_id: str, n: int, top: float = 0.1) -> list[dict[str, object]]:
     return [
         {
@@ -115,10 +126,10 @@ def _regions(image_id: str, tag_id: str, n: int, top: float = 0.1) -> list[dict[
     ]
 
 
-def test_regions_created_duplicated_exceeded(api: Api) -> None:
-    pid = api.project("od", GENERAL_DETECTION)["id"]
-    tag = api.tag(pid, "t")["id"]
-    (image,) = api.images(pid, [1], [])
+def test_regions_created_duplicated_exceeded(
+    api: Api, detection_image: tuple[str, str, str]
+) -> None:
+    pid, tag, image = detection_image
     body = api.ok(
         "POST", f"/projects/{pid}/images/regions", json={"regions": _regions(image, tag, 2)}
     )
@@ -148,10 +159,10 @@ def test_regions_created_duplicated_exceeded(api: Api) -> None:
     assert img["regions"][0]["tagName"] == "t"
 
 
-def test_region_batch_limits_and_validation(api: Api) -> None:
-    pid = api.project("od", GENERAL_DETECTION)["id"]
-    tag = api.tag(pid, "t")["id"]
-    (image,) = api.images(pid, [1], [])
+def test_region_batch_limits_and_validation(
+    api: Api, detection_image: tuple[str, str, str]
+) -> None:
+    pid, tag, image = detection_image
     api.error(
         "POST",
         f"/projects/{pid}/images/regions",
@@ -179,10 +190,8 @@ def test_region_batch_limits_and_validation(api: Api) -> None:
     )
 
 
-def test_delete_regions_untags_image(api: Api) -> None:
-    pid = api.project("od", GENERAL_DETECTION)["id"]
-    tag = api.tag(pid, "t")["id"]
-    (image,) = api.images(pid, [1], [])
+def test_delete_regions_untags_image(api: Api, detection_image: tuple[str, str, str]) -> None:
+    pid, tag, image = detection_image
     created = api.ok(
         "POST", f"/projects/{pid}/images/regions", json={"regions": _regions(image, tag, 1)}
     )

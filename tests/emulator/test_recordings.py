@@ -87,15 +87,12 @@ class World:
         self.od = api.project(unique("od"), GENERAL_DETECTION)["id"]
         self.od_tag = api.tag(self.od, "scissors")["id"]
         (self.od_image,) = api.images(self.od, [99], [])
-        region = {
-            "imageId": self.od_image,
-            "tagId": self.od_tag,
-            "left": 0.1,
-            "top": 0.1,
-            "width": 0.5,
-            "height": 0.5,
-        }
-        api.ok("POST", f"/projects/{self.od}/images/regions", json={"regions": [region]})
+        api.ok("POST", f"/projects/{self.od}/images/regions", json=self.one_region(0.1, 0.5))
+
+    def one_region(self, at: float, size: float = 0.1) -> dict[str, Any]:
+        """A CreateImageRegions body: one square box at (``at``, ``at``) on the od image."""
+        box = {"left": at, "top": at, "width": size, "height": size}
+        return {"regions": [{"imageId": self.od_image, "tagId": self.od_tag, **box}]}
 
     def fresh_completed(self) -> tuple[str, str]:
         pid, _ = self.api.trainable(unique("fresh"))
@@ -153,18 +150,7 @@ def _perform(op: str, entry: dict[str, Any], world: World) -> tuple[int, Any]:
         "CreateImageRegions": lambda: api.call(
             "POST",
             f"/projects/{world.od}/images/regions",
-            json={
-                "regions": [
-                    {
-                        "imageId": world.od_image,
-                        "tagId": world.od_tag,
-                        "left": 0.2,
-                        "top": 0.2,
-                        "width": 0.1,
-                        "height": 0.1,
-                    }
-                ]
-            },
+            json=world.one_region(0.2),
         ),
         "CreateImagesFromUrls": lambda: api.call(
             "POST",
@@ -198,18 +184,7 @@ def _perform(op: str, entry: dict[str, Any], world: World) -> tuple[int, Any]:
         created = api.ok(
             "POST",
             f"/projects/{world.od}/images/regions",
-            json={
-                "regions": [
-                    {
-                        "imageId": world.od_image,
-                        "tagId": world.od_tag,
-                        "left": 0.6,
-                        "top": 0.6,
-                        "width": 0.1,
-                        "height": 0.1,
-                    }
-                ]
-            },
+            json=world.one_region(0.6),
         )
         r = api.call(
             "DELETE",
