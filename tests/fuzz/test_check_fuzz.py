@@ -9,6 +9,7 @@ preview sentinel), some wrapped as secrets the way the engine sends them.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import pkgutil
 import string
@@ -23,7 +24,7 @@ from pulumi.runtime import rpc
 
 import pulumi_customvision
 from pulumi_customvision import _config
-from pulumi_customvision._lifecycle import UNKNOWN, CustomVisionProvider
+from pulumi_customvision._lifecycle import UNKNOWN, CustomVisionProvider, ProviderError
 
 
 def _providers() -> list[type[CustomVisionProvider[Any]]]:
@@ -183,8 +184,8 @@ def test_check_never_raises_and_explains_every_failure(
 ) -> None:
     provider = provider_class()
 
-    @given(_inputs(provider_class))
-    def run(news: dict[str, Any]) -> None:
+    @given(_inputs(provider_class), _inputs(provider_class))
+    def run(news: dict[str, Any], garbage_olds: dict[str, Any]) -> None:
         result = provider.check({}, news)
         failures = list(result.failures or [])
         _assert_good_failures(provider, news, failures)
@@ -195,6 +196,13 @@ def test_check_never_raises_and_explains_every_failure(
         again = provider.check({}, dict(result.inputs))
         assert not again.failures, f"normalized inputs fail check: {again.failures}"
         assert again.inputs == result.inputs
+        args = provider._validated(result.inputs)
+        outputs = {**provider.state_from_args(args), "endpoint": "http://127.0.0.1:9"}
+        same = provider.diff("id", outputs, dict(result.inputs))
+        assert not same.changes, f"a second up would not be empty: {same.replaces}"
+        # Old outputs of any shape (an older provider, a hand-edited state) do not crash diff.
+        with contextlib.suppress(ProviderError):
+            provider.diff("id", garbage_olds, dict(result.inputs))
 
     run()
 
