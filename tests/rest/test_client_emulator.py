@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import traceback
 import uuid
@@ -16,7 +15,7 @@ from customvision_emulator.samples import png
 from customvision_emulator.testing import RunningEmulator
 from pulumi_customvision._rest import ClientSettings, TrainingClient, errors, models, ratelimit
 
-from .windows import max_in_any_window
+from .windows import max_in_any_window, on_threads
 
 FAST = ClientSettings(
     backoff_base_seconds=0.05,
@@ -256,21 +255,7 @@ def test_eight_threads_never_exceed_the_configured_rate(emu: RunningEmulator) ->
     project = client.create_project("p")
     time.sleep(1.1)  # let the emulator's bucket refill
     emu.admin.clear_log()
-    failures: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            for _ in range(5):
-                client.get_tags(project.id)
-        except BaseException as exc:  # pragma: no cover - reported below
-            failures.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not failures
+    assert not on_threads(lambda: client.get_tags(project.id), each=5)
     calls = emu.admin.requests(operation="GetTags")
     assert len(calls) == 40
     assert all(c["status"] == 200 for c in calls)  # the emulator never had to say 429

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import pickle
-import threading
 import time
 import traceback
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ from pulumi_customvision._rest import ClientSettings, TrainingClient, errors, mo
 from pulumi_customvision._rest.client import IDEMPOTENT_OPERATIONS, is_idempotent
 
 from .stub import DROP, Reply, StubServer, free_port, running_stub
-from .windows import max_in_any_window
+from .windows import max_in_any_window, on_threads
 
 KEY = "k3y-0123456789abcdef0123456789ab"
 TOKEN = "https://store.blob.example/prjexp-1/info?sv=2017-04-17&sig=S3cr3t%2Bsig%3D&se=2030"
@@ -506,21 +505,7 @@ def test_the_key_and_the_token_never_appear_in_errors_or_logs(
 def test_eight_threads_share_the_rate_limit(stub: StubServer) -> None:
     stub.script(Reply(200, [TAG]))
     client = client_for(stub, requests_per_second=10)
-    errors_seen: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            for _ in range(4):
-                client.get_tags("p1")
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors_seen.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not errors_seen
+    assert not on_threads(lambda: client.get_tags("p1"), each=4, timeout=30)
     times = [request.time for request in stub.requests]
     assert len(times) == 32
     assert max_in_any_window(times) <= 10

@@ -12,7 +12,7 @@ import pytest
 from pulumi_customvision._rest import ratelimit
 from pulumi_customvision._rest.ratelimit import RateLimiter, limiter_for
 
-from .windows import max_in_any_window
+from .windows import max_in_any_window, on_threads
 
 
 class FakeClock:
@@ -86,17 +86,12 @@ def test_threads_share_one_limiter_in_real_time() -> None:
     starts: list[float] = []
     lock = threading.Lock()
 
-    def worker() -> None:
-        for _ in range(5):
-            limiter.acquire()
-            with lock:
-                starts.append(time.monotonic())
+    def start() -> None:
+        limiter.acquire()
+        with lock:
+            starts.append(time.monotonic())
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    assert not on_threads(start, each=5, timeout=30)
     assert len(starts) == 40
     assert max_in_any_window(starts) <= 20
 
