@@ -11,20 +11,9 @@ import pytest
 
 from pulumi_customvision._rest import ratelimit
 from pulumi_customvision._rest.ratelimit import RateLimiter, limiter_for
+from tests.conftest import FakeClock
 
 from .windows import max_in_any_window, on_threads
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0
-        self.now += seconds
 
 
 def test_window_counter() -> None:
@@ -35,7 +24,7 @@ def test_window_counter() -> None:
 
 @pytest.mark.parametrize("rate", [1, 2, 10, 7.5, 100])
 def test_starts_per_window_never_exceed_the_rate(rate: float) -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     limiter = RateLimiter(rate, clock=clock, sleep=clock.sleep)
     starts = []
     for _ in range(int(rate * 5) + 3):
@@ -47,7 +36,7 @@ def test_starts_per_window_never_exceed_the_rate(rate: float) -> None:
 
 
 def test_idle_time_does_not_build_up_a_burst() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     limiter = RateLimiter(5, clock=clock, sleep=clock.sleep)
     limiter.acquire()
     clock.now += 60  # idle for a minute
@@ -60,7 +49,7 @@ def test_idle_time_does_not_build_up_a_burst() -> None:
 
 def test_zero_or_none_disables() -> None:
     for rate in (0, None):
-        clock = FakeClock()
+        clock = FakeClock(1000.0)
         limiter = RateLimiter(rate, clock=clock, sleep=clock.sleep)
         for _ in range(100):
             assert limiter.acquire() == 0
@@ -73,7 +62,7 @@ def test_negative_rate_is_refused() -> None:
 
 
 def test_hold_off_delays_the_next_slots() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
     limiter.acquire()
     limiter.hold_off(2.0)
@@ -111,7 +100,7 @@ def test_limiters_are_shared_per_endpoint_and_kind() -> None:
 
 
 def test_a_start_woken_late_does_not_crowd_the_next_one() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     oversleep = {"seconds": 0.0}
 
     def late_sleep(seconds: float) -> None:

@@ -19,6 +19,7 @@ from pulumi_customvision._lifecycle import (
 )
 from pulumi_customvision._rest import errors
 from pulumi_customvision.tag import TagProvider
+from tests.conftest import FakeClock
 
 PROJECT = "0e7c4a1f-3b2d-4c5e-9f80-1a2b3c4d5e6f"
 OTHER_PROJECT = "1e7c4a1f-3b2d-4c5e-9f80-1a2b3c4d5e6f"
@@ -134,17 +135,6 @@ def test_durations(text: str, seconds: float) -> None:
 def test_bad_durations_say_how_to_write_one(text: str) -> None:
     with pytest.raises(ValueError, match="write it like"):
         parse_duration(text)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def _context(clock: FakeClock, budget: float) -> Context:
