@@ -197,7 +197,8 @@ def test_check_never_raises_and_explains_every_failure(
         assert not again.failures, f"normalized inputs fail check: {again.failures}"
         assert again.inputs == result.inputs
         args = provider._validated(result.inputs)
-        outputs = {**provider.state_from_args(args), "endpoint": "http://127.0.0.1:9"}
+        endpoint = _config.resolve_profile(args.profile).endpoint
+        outputs = {**provider.state_from_args(args), "endpoint": endpoint}
         same = provider.diff("id", outputs, dict(result.inputs))
         assert not same.changes, f"a second up would not be empty: {same.replaces}"
         # Old outputs of any shape (an older provider, a hand-edited state) do not crash diff.
