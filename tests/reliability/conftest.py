@@ -41,3 +41,13 @@ def client(customvision_emulator: RunningEmulator) -> Iterator[TrainingClient]:
         customvision_emulator.url, customvision_emulator.training_key, settings=unpaced
     ) as c:
         yield c
+
+
+@pytest.fixture(autouse=True)
+def _no_faults_left_behind(customvision_emulator_server: RunningEmulator) -> Iterator[None]:
+    """The session emulator is shared with other suites: leave no fault or setting behind."""
+    yield
+    from customvision_emulator.settings import TEST_DEFAULTS
+
+    customvision_emulator_server.admin.clear_faults()
+    customvision_emulator_server.admin.configure(**TEST_DEFAULTS)
