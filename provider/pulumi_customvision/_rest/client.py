@@ -1050,9 +1050,11 @@ class TrainingClient:
             order_by,
             take,
             skip,
-            tagIds=list(tag_ids) if tag_ids else None,
-            taggingStatus=tagging_status,
-            **{"$filter": filter},
+            {
+                "tagIds": list(tag_ids) if tag_ids else None,
+                "taggingStatus": tagging_status,
+                "$filter": filter,
+            },
         )
 
     def get_tagged_images(
@@ -1072,7 +1074,7 @@ class TrainingClient:
             order_by,
             take,
             skip,
-            tagIds=list(tag_ids) if tag_ids else None,
+            {"tagIds": list(tag_ids) if tag_ids else None},
         )
 
     def get_untagged_images(
@@ -1094,7 +1096,7 @@ class TrainingClient:
         order_by: str | None,
         take: int | None,
         skip: int | None,
-        **query: object,
+        query: Mapping[str, object] | None = None,
     ) -> list[models.Image]:
         """One page of images: the paging query every image listing has, plus ``query``."""
         _check_take(take)
@@ -1104,7 +1106,7 @@ class TrainingClient:
             path={"projectId": project_id},
             query={
                 "iterationId": iteration_id,
-                **query,
+                **(query or {}),
                 "orderBy": order_by,
                 "take": take,
                 "skip": skip,
