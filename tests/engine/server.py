@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Literal, TypedDict
+from typing import IO, Any, Literal, TypedDict, TypeVar
 
 import grpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
@@ -217,7 +217,29 @@ class _Target(TypedDict):
     type: str
 
 
-class ProviderServer:
+_C = TypeVar("_C", bound="ClosedOnExit")
+
+
+class ClosedOnExit:
+    """``with obj:`` calls ``obj.close()`` when the block ends (the base of the driver's
+    :class:`ProviderServer` and :class:`~tests.engine.stack.Stack`)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _C) -> _C:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class ProviderServer(ClosedOnExit):
     """The SDK's dynamic-provider server (``python -m pulumi.dynamic``) as the engine runs it.
 
     Starting it costs about a second; share one between tests where the config allows.
@@ -420,17 +442,6 @@ class ProviderServer:
             self.config = dict(config)
         self.calls.append("(restart)")
         self._start()
-
-    def __enter__(self) -> ProviderServer:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "alive" if self.alive else "stopped"

@@ -43,7 +43,6 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 from pulumi.dynamic import ResourceProvider
@@ -51,6 +50,7 @@ from pulumi.dynamic import ResourceProvider
 from .server import (
     DYNAMIC_RESOURCE_TYPE,
     CheckFailure,
+    ClosedOnExit,
     ProviderError,
     ProviderServer,
     make_urn,
@@ -211,7 +211,7 @@ def _changed_keys(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]
     return [k for k in keys if not _plain_equal(olds.get(k), news.get(k))]
 
 
-class Stack:
+class Stack(ClosedOnExit):
     """A Pulumi stack's state plus the engine's deployment logic, for lifecycle tests.
 
     Give it either ``config`` (it then starts and owns a :class:`ProviderServer`) or a
@@ -250,17 +250,6 @@ class Stack:
         self.last_second_up: StepLog | None = None
 
     # --- conveniences ---------------------------------------------------------------------
-
-    def __enter__(self) -> Stack:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Stop the server if this stack started it (state is kept)."""
