@@ -167,7 +167,12 @@ def emulator_project(emu: RunningEmulator, project_id: str) -> dict[str, Any] | 
 
 
 def emulator_iterations(emu: RunningEmulator, project_id: str) -> dict[str, dict[str, Any]]:
-    """The emulator's iterations of a project by id."""
+    """The emulator's iterations of a project by id.
+
+    The state dump has the newest API version's shapes (v3.4-preview): fields that only
+    older versions have, such as v2.x ``isDefault``, are not in it; read those through a
+    client of that version (``client_for(emu, "2.0")``).
+    """
     found = emulator_project(emu, project_id)
     assert found is not None, f"project {project_id} is not in the emulator"
     return {i["id"]: i for i in found["iterations"]}
