@@ -2,8 +2,8 @@
 
 From the repository root::
 
-    .venv/bin/python -m benchmarks            # the full run (about 4 minutes)
-    .venv/bin/python -m benchmarks --quick    # smaller sizes, for a smoke run (about 1 minute)
+    .venv/bin/python -m benchmarks            # the full run (about 4.5 minutes on 2 CPUs)
+    .venv/bin/python -m benchmarks --quick    # smaller sizes, for a smoke run (about 40 s)
 
 In order: ImageRegions at 10,000 regions (``image_regions.py``, the provider) next to the
 same job done by a plain loop over Microsoft's SDK (``sdk_regions.py``) and the rate-limit
