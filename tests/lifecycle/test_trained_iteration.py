@@ -286,7 +286,9 @@ def test_provider_crash_while_training_is_adopted_by_the_next_up(
     decl = {"model": trained(project_id=pid, name="v1")}
     with Stack(config(emu)) as stack:
         op = stack.up_in_background(decl)
-        wait_until(lambda: emu.admin.requests(operation="TrainProject"), timeout=20)
+        # Killed while it waits: after TrainProject and the claim (UpdateIteration). The
+        # window between those two calls is test_an_unclaimed_running_training_is_adopted.
+        wait_until(lambda: emu.admin.requests(operation="UpdateIteration"), timeout=20)
         stack.server.kill()
         with pytest.raises(ProviderError) as caught:
             op.wait()
