@@ -26,9 +26,9 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, Generic, TypeVar, cast
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, cast, get_args
 
 import pulumi
 import pulumi.dynamic as dyn
@@ -208,6 +208,25 @@ class ProviderError(Exception):
     """A resource operation failed; the message is one sentence that says what to do."""
 
 
+def _model_at(model: type[BaseModel], loc: Sequence[Any]) -> type[BaseModel] | None:
+    """The (nested) model whose field ``loc`` names, following list items and optionals."""
+    current: type[BaseModel] = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        info = current.model_fields.get(str(part))
+        if info is None:
+            return None
+        candidates = [info.annotation, *get_args(info.annotation)]
+        for candidate in list(candidates):
+            candidates += get_args(candidate)  # list[Model] | None
+        nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if not nested:
+            return None
+        current = nested[0]
+    return current
+
+
 def _describe_validation_error(error: Mapping[str, Any], model: type[BaseModel]) -> tuple[str, str]:
     """(property, reason) for one pydantic error, in the words a user needs."""
     loc = [str(part) for part in error.get("loc", ())]
@@ -216,8 +235,13 @@ def _describe_validation_error(error: Mapping[str, Any], model: type[BaseModel])
     if kind == "missing":
         return prop, f"{prop} is required"
     if kind == "extra_forbidden":
-        known = ", ".join(sorted(model.model_fields))
-        return prop, f"{prop} is not an input of this resource; valid inputs are: {known}"
+        owner = _model_at(model, list(error.get("loc", ())))
+        if owner is None or owner is model:
+            known = ", ".join(sorted(model.model_fields))
+            return prop, f"{prop} is not an input of this resource; valid inputs are: {known}"
+        parent = ".".join(loc[:-1])
+        known = ", ".join(sorted(owner.model_fields))
+        return prop, f"{loc[-1]!r} is not a key of {parent}; its keys are: {known}"
     message = str(error.get("msg", "is invalid"))
     message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     return prop, f"{prop}: {message}"
