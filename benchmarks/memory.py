@@ -24,15 +24,12 @@ import json
 import time
 from pathlib import Path
 
-import grpc
-from pulumi.runtime.proto import provider_pb2_grpc
-
 from benchmarks._common import DETECTION, print_table, seed_client, stack_config, verdict
 from benchmarks.image_regions import make_regions
 from customvision_emulator.testing import TEST_DEFAULTS, run_emulator
 from pulumi_customvision import _config
 from pulumi_customvision.image_regions import ImageRegionsProvider
-from tests.engine import ProviderServer, Resource, Stack
+from tests.engine import Resource, Stack
 
 MB = 1_000_000
 
@@ -42,30 +39,6 @@ def _proc_kb(pid: int, field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise KeyError(field)
-
-
-GRPC_LIMIT = 400 * 1024 * 1024
-"""The engine's limit on a provider message (``rpcutil.MaxRPCMessageSize`` in Pulumi, and
-``_MAX_RPC_MESSAGE_SIZE`` of the Python SDK, whose dynamic-provider server uses it)."""
-
-
-def widen_grpc_limits(server: ProviderServer) -> None:
-    """Give the driver's channel the engine's 400 MiB message limit (gRPC's default is 4 MiB).
-
-    At 100,000 regions the Create answer is about 4.7 MB: the engine takes it, the test
-    driver's default channel refuses it (RESOURCE_EXHAUSTED). Until the driver sets the
-    engine's limit itself, the benchmark replaces the channel.
-    """
-    options = [
-        ("grpc.max_receive_message_length", GRPC_LIMIT),
-        ("grpc.max_send_message_length", GRPC_LIMIT),
-    ]
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}", options=options)
-    grpc.channel_ready_future(channel).result(timeout=10)
-    if server._channel is not None:
-        server._channel.close()
-    server._channel = channel
-    server._stub = provider_pb2_grpc.ResourceProviderStub(channel)
 
 
 def run(regions: int = 100_000, per_image: int = 5) -> list[tuple[str, str, str, str]]:
@@ -96,7 +69,6 @@ def run(regions: int = 100_000, per_image: int = 5) -> list[tuple[str, str, str,
         assert not checked.failures, checked.failures[:3]
 
         with Stack(stack_config(emu, rate=0)) as stack:
-            widen_grpc_limits(stack.server)
             pid = stack.server.pid
             assert pid is not None
             before_kb = _proc_kb(pid, "VmRSS")

@@ -53,6 +53,14 @@ _LIVE_SERVERS: set[ProviderServer] = set()
 _LIVE_LOCK = threading.Lock()
 
 
+# The engine's limits (the SDK's server uses the same), not gRPC's default 4 MiB, so that
+# large states (100,000 regions) pass as they do under `pulumi up`.
+_GRPC_CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", 400 * 1024 * 1024),
+    ("grpc.max_send_message_length", 400 * 1024 * 1024),
+]
+
+
 def live_servers() -> list[ProviderServer]:
     """Servers started by this process and not yet closed or killed (for leak checks)."""
     with _LIVE_LOCK:
@@ -327,7 +335,9 @@ class ProviderServer(ClosedOnExit):
                 self._drain(proc.stdout, "stdout"),
                 self._drain(proc.stderr, "stderr"),
             ]
-            self._channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
+            self._channel = grpc.insecure_channel(
+                f"127.0.0.1:{self.port}", options=_GRPC_CHANNEL_OPTIONS
+            )
             grpc.channel_ready_future(self._channel).result(timeout=self.startup_timeout)
             self._stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
             self.configure(self.config)
