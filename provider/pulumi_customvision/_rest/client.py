@@ -72,6 +72,7 @@ from .errors import (
     UnsupportedOperation,
     describe_body,
     error_from_response,
+    redact_library_logs,
 )
 
 if TYPE_CHECKING:
@@ -100,6 +101,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger("pulumi_customvision")
+redact_library_logs()  # urllib3 logs request lines, import tokens included, at DEBUG
 
 MAX_IMAGES_PER_BATCH = 64
 """CreateImagesFromUrls/Data/Files accept at most 64 images per call."""

@@ -27,6 +27,7 @@ next. Messages never contain the training key: the client redacts every message 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable
 from typing import Any, ClassVar
@@ -490,3 +491,26 @@ class Redactor:
 
     def __repr__(self) -> str:
         return f"Redactor({len(self._secrets)} secrets)"
+
+
+class RedactingFilter(logging.Filter):
+    """Removes sensitive query values (``token=``, ``sig=``) from library log records.
+
+    urllib3 logs every request line at DEBUG, import token included; this filter rewrites
+    such a record before any handler sees it.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message without secrets; always keep the record."""
+        message = record.getMessage()
+        redacted = Redactor().redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+def redact_library_logs(logger_name: str = "urllib3.connectionpool") -> None:
+    """Install :class:`RedactingFilter` on a library's logger (once)."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
