@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ._lifecycle import Context, ProviderError
+from ._lifecycle import Context, ProviderError, report_progress
 from ._rest import errors, models, versions
 
 
@@ -131,6 +131,11 @@ def rename(
             ) from None
     aside = f"{holder.name} (superseded by {iteration.id[:8]})"
     ctx.client.update_iteration(project_id, holder.id, name=aside)
+    report_progress(
+        f"iteration {holder.id} held the name {name!r}: renamed it {aside!r}. The iteration a "
+        "replacement supersedes is deleted once the replacement is done; one that no resource "
+        "owns stays (delete it when it is no longer needed)"
+    )
     return ctx.client.update_iteration(project_id, iteration.id, name=name)
 
 

@@ -1,7 +1,8 @@
 """``Project``: a Custom Vision project, created (CreateProject) or imported (ImportProject).
 
 With ``import_token`` the project is imported from another account's export (environment
-promotion): ImportProject, then GetProject until the import has ``Succeeded``. Without it,
+promotion): ImportProject under a claimed name (see ``_claims``), then GetProject until the
+import has ``Succeeded``, then the final name. Without it,
 CreateProject makes an empty project. Name, description and settings update in place
 (UpdateProject); a new ``import_token`` replaces the project. Destroying it calls
 DeleteProject (unpublishing its iterations first with ``force_destroy=True``).
@@ -17,7 +18,7 @@ import pulumi
 import pulumi.dynamic as dyn
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from . import domains
+from . import _claims, domains
 from ._config import Profile
 from ._iterations import iso
 from ._lifecycle import (
@@ -32,6 +33,7 @@ from ._lifecycle import (
     UuidStr,
     arg,
     covers,
+    report_progress,
 )
 from ._rest import errors, models, versions
 
@@ -133,6 +135,11 @@ class ProjectArgs(ResourceArgs):
     timeouts: Timeouts | None = arg(
         "How long to wait for an import (`create`, default 30m).", default=None
     )
+    claim: str | None = arg(
+        "Who asked for this import (set by the resource class from the Pulumi project, "
+        "stack and resource name); recognises this resource's import after a crash.",
+        default=None,
+    )
 
     _sort = field_validator("target_export_platforms")(_sorted_platforms)
 
@@ -159,6 +166,11 @@ class ProjectArgs(ResourceArgs):
                 "an object-detection domain"
             )
         return self
+
+    def marker(self) -> str:
+        """The claim marker this resource's import carries in its name until it is done."""
+        token = token_digest(self.import_token) if self.import_token is not None else None
+        return _claims.marker(self.claim, {"import_token": token})
 
     def wanted_settings(self) -> dict[str, Any]:
         """The settings the user manages (top-level domain inputs merged in), snake_case."""
@@ -217,7 +229,9 @@ class ProjectProvider(CustomVisionProvider[ProjectArgs]):
         return []
 
     def state_from_args(self, args: ProjectArgs) -> dict[str, Any]:
-        state = args.model_dump(mode="json", exclude_none=True, exclude={"import_token"})
+        # The claim matters only while an import is created: kept out of the state, so that
+        # stacks made before the claim existed see no change.
+        state = args.model_dump(mode="json", exclude_none=True, exclude={"import_token", "claim"})
         if args.import_token is not None:
             # Same key, so that a new token is a change of `import_token` (which replaces).
             state["import_token"] = token_digest(args.import_token)
@@ -246,15 +260,20 @@ class ProjectProvider(CustomVisionProvider[ProjectArgs]):
     # -- create ----------------------------------------------------------------------
 
     def on_create(self, ctx: Context, args: ProjectArgs) -> tuple[str, dict[str, Any]]:
+        final: str | None
         if args.import_token is not None:
             project = self._import(ctx, args, args.import_token)
+            # The final name comes last, in the same UpdateProject as the other inputs: until
+            # then the claim marker stays, and the next `pulumi up` adopts the import.
+            final = args.name or _claims.base_name(project.name)
         else:
             project = self._create(ctx, args)
             created_id = project.id
             ctx.on_failure(
                 f"delete project {created_id}", lambda: ctx.client.delete_project(created_id)
             )
-        project = self._apply(ctx, project, args)
+            final = args.name
+        project = self._apply(ctx, project, args, final)
         return project.id, _outputs(project)
 
     def _create(self, ctx: Context, args: ProjectArgs) -> models.Project:
@@ -295,12 +314,82 @@ class ProjectProvider(CustomVisionProvider[ProjectArgs]):
         )
 
     def _import(self, ctx: Context, args: ProjectArgs, token: str) -> models.Project:
+        """The imported project, claimed and ``Succeeded``: this resource's earlier import
+        if an interrupted `pulumi up` left one, else a new one."""
+        marker = args.marker()
+        projects = ctx.client.get_projects()
+        project = self._claimed(ctx, projects, marker)
+        if project is None:
+            self._check_name_is_free(projects, args.name)
+            project = self._start_import(ctx, args, token, marker, {p.id for p in projects})
+        imported_id = project.id
+        ctx.on_failure(
+            f"delete the half-imported project {imported_id}",
+            lambda: ctx.client.delete_project(imported_id),
+        )
+        project = self._wait_for_import(ctx, project)
+        if project.status == "Failed":
+            raise ProviderError(
+                f"the service could not import the project (status Failed, project "
+                f"{imported_id} was deleted); export the source project again and retry, and "
+                "check that this account's pricing tier has room for its images and iterations"
+            )
+        return project
+
+    @staticmethod
+    def _claimed(
+        ctx: Context, projects: list[models.Project], marker: str
+    ) -> models.Project | None:
+        """This resource's import from an earlier, interrupted attempt, if any and usable.
+
+        A ``Failed`` one is deleted (and the import starts again); an ``Importing`` one is
+        waited for by the caller, as a new one.
+        """
+        found = next((p for p in projects if _claims.marker_of(p.name) == marker), None)
+        if found is None:
+            return None
+        if found.status == "Failed":
+            report_progress(
+                f"the import {found.name!r} an earlier `pulumi up` started for this resource "
+                "failed: deleting it and importing again"
+            )
+            ctx.client.delete_project(found.id)
+            return None
+        report_progress(
+            f"adopting the project {found.name!r}, imported for this resource by an earlier "
+            "`pulumi up` that did not finish"
+        )
+        return found
+
+    @staticmethod
+    def _check_name_is_free(projects: list[models.Project], name: str | None) -> None:
+        """Refuse, before importing, a name another project holds (names are unique)."""
+        if name is None:
+            return
+        wanted = name.casefold()
+        holder = next((p for p in projects if p.name.casefold() == wanted), None)
+        if holder is None:
+            return
+        created = iso(holder.created) or "at an unknown time"
+        raise ProviderError(
+            f"could not import the project: the account already has a project named {name!r} "
+            f"(id {holder.id}, created {created}) that no import of this resource claims. If "
+            "it is this resource's import, left by a `pulumi up` that stopped right after "
+            "giving it its final name, delete it (or rename it) and run `pulumi up` again; "
+            "otherwise choose another name"
+        )
+
+    def _start_import(
+        self, ctx: Context, args: ProjectArgs, token: str, marker: str, known: set[str]
+    ) -> models.Project:
+        """ImportProject under a claimed name (the ``name`` query on v3.3+; else renamed
+        right after), adopting the project of a call whose answer was lost."""
         name_in_query = (
-            args.name
-            if versions.supports_parameter(ctx.profile.api_version, "ImportProject", "name")
+            _claims.claimed_name(args.name, marker)
+            if args.name is not None
+            and versions.supports_parameter(ctx.profile.api_version, "ImportProject", "name")
             else None
         )
-        known = {p.id for p in ctx.client.get_projects()}
 
         def started_import() -> models.Project | None:
             """The project a lost ImportProject made: the one that was not there before."""
@@ -318,17 +407,23 @@ class ProjectProvider(CustomVisionProvider[ProjectArgs]):
                     "change its triggers) and import the new token"
                 ) from None
             raise
+        if _claims.marker_of(project.name) != marker:
+            project = ctx.client.update_project(
+                project.id, models.ProjectUpdate(name=_claims.claimed_name(project.name, marker))
+            )
+        return project
+
+    @staticmethod
+    def _wait_for_import(ctx: Context, project: models.Project) -> models.Project:
+        if project.status != "Importing":
+            return project
         imported_id = project.id
-        ctx.on_failure(
-            f"delete the half-imported project {imported_id}",
-            lambda: ctx.client.delete_project(imported_id),
-        )
 
         def poll() -> models.Project | None:
             current = ctx.client.get_project(imported_id)
             return None if current.status == "Importing" else current
 
-        project = ctx.wait_for(
+        return ctx.wait_for(
             poll,
             what=f"the import of project {imported_id}",
             on_timeout=(
@@ -338,13 +433,6 @@ class ProjectProvider(CustomVisionProvider[ProjectArgs]):
             ),
             policy=IMPORT_POLL,
         )
-        if project.status == "Failed":
-            raise ProviderError(
-                f"the service could not import the project (status Failed, project "
-                f"{imported_id} was deleted); export the source project again and retry, and "
-                "check that this account's pricing tier has room for its images and iterations"
-            )
-        return project
 
     # -- update, read, delete --------------------------------------------------------
 
@@ -356,7 +444,7 @@ class ProjectProvider(CustomVisionProvider[ProjectArgs]):
         args: ProjectArgs,
         changed: frozenset[str],
     ) -> dict[str, Any]:
-        return _outputs(self._apply(ctx, ctx.client.get_project(id_), args))
+        return _outputs(self._apply(ctx, ctx.client.get_project(id_), args, args.name))
 
     def on_read(self, ctx: Context, id_: str, olds: dict[str, Any]) -> dict[str, Any] | None:
         return _outputs(ctx.client.get_project(id_))
@@ -388,11 +476,14 @@ class ProjectProvider(CustomVisionProvider[ProjectArgs]):
         return next((p for p in ctx.client.get_projects() if p.name.casefold() == wanted), None)
 
     @staticmethod
-    def _apply(ctx: Context, project: models.Project, args: ProjectArgs) -> models.Project:
-        """UpdateProject with what differs from the inputs (nothing if nothing differs)."""
+    def _apply(
+        ctx: Context, project: models.Project, args: ProjectArgs, name: str | None
+    ) -> models.Project:
+        """UpdateProject with what differs from the inputs and ``name`` (nothing if nothing
+        differs); ``name`` ``None`` keeps the project's."""
         changes: dict[str, Any] = {}
-        if args.name is not None and project.name != args.name:
-            changes["name"] = args.name
+        if name is not None and project.name != name:
+            changes["name"] = name
         if args.description is not None and (project.description or "") != args.description:
             changes["description"] = args.description
         current = project.settings or models.ProjectSettings()
@@ -414,8 +505,25 @@ class Project(CustomVisionResource):
     a project in another account), ImportProject copies that project with its tags,
     images, regions and trained iterations (which keep their names), and the provider
     waits until the import has succeeded (budget: ``timeouts.create``, default 30
-    minutes). On API v3.3+ the name is given to the import; on v3.2 it is set right after.
-    A failed import deletes the half-imported project and says so.
+    minutes). A failed import deletes the half-imported project and says so.
+
+    **Crash and timeout safety of an import.** The import runs under a claimed name,
+    ``"parts [pulumi:1f2e3d4c5b6a]"``: a digest of the Pulumi project, stack and resource
+    name and of the token. On API v3.3+ it is given to ImportProject (``name`` query); on
+    v3.2, and when ``name`` is unset (the source's name is known only once imported), the
+    imported project is renamed so right after ImportProject answers. The last call of the
+    create gives the final name (``name``, or unset: the name the service gave the import,
+    e.g. ``"parts (1)"``) with the other inputs. Every import first looks for a project
+    carrying its marker and adopts it: waits for it if it is still ``Importing``, deletes
+    it and imports again if it ``Failed``, then finishes the remaining steps. A lost
+    ImportProject answer adopts the project that was not there before the call. Two
+    one-call windows stay uncovered: a crash between ImportProject's answer and the
+    claiming rename (v3.2, or ``name`` unset), and a crash after the final renaming. After
+    the first, or the second with ``name`` unset, the next ``pulumi up`` imports again and
+    the first import stays, owned by no resource. After the second with ``name`` set, the
+    next ``pulumi up`` finds a project of that name that nothing claims and stops before
+    importing, with an error naming it: delete it (it is the import the interrupted run
+    made) and run ``pulumi up`` again.
 
     ``name``, ``description``, the domain inputs and ``settings`` update in place
     (UpdateProject). A new ``import_token``, or a domain of the other kind
@@ -505,6 +613,7 @@ class Project(CustomVisionResource):
                 "settings": settings,
                 "force_destroy": force_destroy,
                 "timeouts": timeouts,
+                "claim": _claims.claim(pulumi.get_project(), pulumi.get_stack(), resource_name),
                 "profile": profile,
             },
             outputs=(

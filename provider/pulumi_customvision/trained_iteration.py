@@ -12,8 +12,6 @@ again. See :class:`TrainedIteration` for the whole rule.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
@@ -21,7 +19,7 @@ from typing import Any, ClassVar, Literal
 import pulumi
 from pydantic import field_validator, model_validator
 
-from . import _iterations
+from . import _claims, _iterations
 from ._config import Profile
 from ._lifecycle import (
     Context,
@@ -44,7 +42,6 @@ TRAINING_POLL = PollPolicy(initial=0.25, growth=0.1, maximum=60.0)
 """Trainings take minutes to hours: look often at first, then every tenth of the time waited."""
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_MARKER = re.compile(r"\s*\[pulumi:([0-9a-f]{12})\]$")
 
 _TRAINING_INPUTS = (
     "project_id",
@@ -59,7 +56,7 @@ _TRAINING_INPUTS = (
 
 def training_claim(project: str, stack: str, resource_name: str) -> str:
     """The claim of a TrainedIteration: who (which Pulumi resource) asked for the training."""
-    return f"{project}/{stack}/{resource_name}"
+    return _claims.claim(project, stack, resource_name)
 
 
 class TrainedIterationArgs(ResourceArgs):
@@ -147,22 +144,13 @@ class TrainedIterationArgs(ResourceArgs):
 
     def marker(self) -> str:
         """The claim marker this resource's training carries in its name while it trains."""
-        basis = {
-            "claim": self.claim,
-            **self.model_dump(mode="json", include=set(_TRAINING_INPUTS)),
-        }
-        digest = hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:12]
-        return f"[pulumi:{digest}]"
-
-
-def _base_name(name: str) -> str:
-    """An iteration's name without a claim marker."""
-    return _MARKER.sub("", name)
+        return _claims.marker(
+            self.claim, self.model_dump(mode="json", include=set(_TRAINING_INPUTS))
+        )
 
 
 def _claim_of(iteration: models.Iteration) -> str | None:
-    found = _MARKER.search(iteration.name)
-    return f"[pulumi:{found.group(1)}]" if found else None
+    return _claims.marker_of(iteration.name)
 
 
 class TrainedIterationProvider(CustomVisionProvider[TrainedIterationArgs]):
@@ -213,7 +201,7 @@ class TrainedIterationProvider(CustomVisionProvider[TrainedIterationArgs]):
         # Publish first and take the final name last: until then the marker stays, so a
         # failure of either step leaves an iteration the next `pulumi up` adopts.
         iteration = self._publish(ctx, iteration, args, managed=None)
-        final = args.name or _base_name(iteration.name)
+        final = args.name or _claims.base_name(iteration.name)
         iteration = _iterations.rename(ctx, args.project_id, iteration, final, take_over=True)
         return iteration.id, _iterations.iteration_outputs(iteration, args.publish_name)
 
@@ -265,7 +253,7 @@ class TrainedIterationProvider(CustomVisionProvider[TrainedIterationArgs]):
                 ctx,
                 args.project_id,
                 iteration,
-                f"{_base_name(iteration.name)} {marker}",
+                _claims.claimed_name(iteration.name, marker),
                 take_over=False,
             )
 
@@ -355,9 +343,10 @@ class TrainedIterationProvider(CustomVisionProvider[TrainedIterationArgs]):
             current = ctx.client.get_iteration(args.project_id, iteration_id)
             return None if current.status == "Training" else current
 
+        name = _claims.base_name(iteration.name)
         return ctx.wait_for(
             poll,
-            what=f"the training of {_base_name(iteration.name)!r} in project {args.project_id}",
+            what=f"the training of {name!r} in project {args.project_id}",
             on_timeout=(
                 "the training goes on in the service and is claimed by this resource: run "
                 "`pulumi up` again to keep waiting (it will not train twice), or raise "
@@ -437,10 +426,19 @@ class TrainedIteration(CustomVisionResource):
     that was not there before the call, and it is claimed the same way. If TrainProject
     answers ``BadRequestTrainingAlreadyInProgress``, a running training that carries no
     marker is adopted (the crash came between TrainProject and the renaming), while one
-    that carries another resource's marker is waited for before training. The one step
-    not covered is a crash between the final renaming and the end of the create (one
-    UpdateIteration call): the next ``pulumi up`` then asks the service to train, which
-    answers that nothing changed (see ``on_training_not_needed``).
+    that carries another resource's marker is waited for before training.
+
+    One window is not covered: a crash after the final renaming (the create's last call,
+    one UpdateIteration) and before the engine records the result. The marker is gone
+    then, and an iteration keeps no other field where it could live, so the next
+    ``pulumi up`` cannot tell that iteration (named ``name``, ``Completed``, published as
+    asked) from the one a replacement supersedes, which it must not adopt. It asks the
+    service to train again: without ``force_train`` the service answers that nothing
+    changed (an error, or with ``on_training_not_needed="use_latest"`` that iteration is
+    adopted, and all is clean); with ``force_train=True`` a second training runs, takes
+    the name and the publish name over, and the first iteration stays, unpublished and
+    renamed ``"<name> (superseded by <new id prefix>)"``, owned by no resource (the
+    provider says so; delete it).
 
     ``name`` and the publish settings update in place; the training inputs and
     ``triggers`` replace the resource (a new training; the old iteration is deleted after

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from customvision_emulator.testing import RunningEmulator
 from pulumi_customvision import domains
 from pulumi_customvision._rest import TrainingClient
-from pulumi_customvision.project import token_digest
+from pulumi_customvision.project import ProjectArgs, token_digest
 from tests.engine import CheckFailedError, ProviderError, Secret, Stack, unwrap_secrets
 from tests.lifecycle.model_support import (
     PREDICTION_ID,
@@ -124,9 +126,11 @@ def test_import_with_a_name(
     assert [i["name"] for i in state["iterations"]] == ["v1"]
     imports = emu.admin.requests(operation="ImportProject")
     assert [r["api_version"].lstrip("v") for r in imports] == [api_version]
-    # v3.3 names the import in its query; v3.2 renames it once the import has succeeded
-    expected = ["ImportProject"] if api_version == "3.3" else ["ImportProject", "UpdateProject"]
-    assert writes(emu) == expected
+    # The import runs under a claimed name ("promoted [pulumi:...]"): v3.3 gives it in the
+    # query, v3.2 renames the import as soon as ImportProject answers; the final name is the
+    # last write (see test_an_interrupted_import_is_adopted).
+    claimed = ["ImportProject"] if api_version == "3.3" else ["ImportProject", "UpdateProject"]
+    assert writes(emu) == [*claimed, "UpdateProject"]
 
     # the token stays a secret in the inputs; outputs keep only its digest
     assert isinstance(stack.state("prod").inputs["import_token"], Secret)
@@ -282,3 +286,79 @@ def test_an_empty_project_of_the_same_name_is_adopted_one_with_data_is_not(
         stack.up({"dev": project(name="dev"), "busy": project(name="busy")})
     assert "already has a project named 'busy'" in last_line(failure.value)
     assert len(projects_named(emu, "busy")) == 1
+
+
+CLAIM = "test-project/test/prod"
+
+
+def _claimed_import(client: TrainingClient, token: str, name: str) -> str:
+    """What an interrupted create leaves: an import under this resource's claimed name."""
+    marker = ProjectArgs(import_token=token, name=name, claim=CLAIM).marker()
+    return client.import_project(token, name=f"{name} {marker}").id
+
+
+def test_an_interrupted_import_is_adopted(
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
+) -> None:
+    """A crash after ImportProject (or while waiting): the next create finds its marker."""
+    emu = customvision_emulator
+    source = trainable_project(client, "source")
+    token = client.export_project(source).token
+    emu.admin.configure(import_seconds=1.0)
+    started = _claimed_import(client, token, "prod")
+    assert emulator_project(emu, started)["status"] == "Importing"  # type: ignore[index]
+    emu.admin.clear_log()
+    stack.up({"prod": project(import_token=token, name="prod", claim=CLAIM)})
+    assert stack.id("prod") == started and stack.outputs("prod")["status"] == "Succeeded"
+    assert writes(emu) == ["UpdateProject"]  # no second import: only the final name
+    assert [p["id"] for p in projects_named(emu, "prod")] == [started]
+
+    stack.destroy()
+
+
+def test_another_resources_import_is_not_adopted(
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
+) -> None:
+    emu = customvision_emulator
+    source = trainable_project(client, "source")
+    token = client.export_project(source).token
+    theirs = _claimed_import(client, token, "theirs")
+    stack.up({"mine": project(import_token=token, claim="test-project/test/mine")})
+    assert stack.id("mine") != theirs
+    assert stack.outputs("mine")["name"] == "source (1)"  # the service's name, unclaimed
+    assert emulator_project(emu, theirs) is not None
+    stack.destroy()
+
+
+def test_a_failed_interrupted_import_is_deleted_and_imported_again(
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
+) -> None:
+    emu = customvision_emulator
+    source = trainable_project(client, "source")
+    token = client.export_project(source).token
+    emu.admin.force_outcome("ImportProject", "Failed")
+    failed = _claimed_import(client, token, "prod")
+    time.sleep(0.3)  # the emulator's import takes 0.2 s
+    assert emulator_project(emu, failed)["status"] == "Failed"  # type: ignore[index]
+    stack.up({"prod": project(import_token=token, name="prod", claim=CLAIM)})
+    assert emulator_project(emu, failed) is None
+    assert [p["id"] for p in projects_named(emu, "prod")] == [stack.id("prod")]
+    assert len(emu.admin.requests(operation="ImportProject")) == 2
+    stack.destroy()
+
+
+def test_a_name_no_import_claims_stops_the_import_before_it_starts(
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
+) -> None:
+    """Also what a crash right after the final renaming leaves (see the Project docstring)."""
+    emu = customvision_emulator
+    source = client.create_project("source").id
+    token = client.export_project(source).token
+    holder = client.create_project("prod").id
+    emu.admin.clear_log()
+    with pytest.raises(ProviderError) as refused:
+        stack.up({"prod": project(import_token=token, name="prod", claim=CLAIM)})
+    message = last_line(refused.value)
+    assert "already has a project named 'prod'" in message and holder in message
+    assert "delete it" in message and "otherwise choose another name" in message
+    assert writes(emu) == []  # nothing imported

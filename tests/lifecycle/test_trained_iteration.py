@@ -24,6 +24,7 @@ from tests.lifecycle.model_support import (
     last_line,
     servers_fixture,  # noqa: F401 - the `servers` fixture
     stack_fixture,  # noqa: F401 - the `stack` fixture (unpaced, shared servers)
+    train_now,
     trainable_project,
     trained,
     writes,
@@ -341,3 +342,27 @@ def test_another_resources_training_is_waited_for(
     assert stack.id("model") != other.id
     assert trainings(emu) == [200, 400, 200]
     assert len(emulator_iterations(emu, pid)) == 2
+
+
+def test_after_the_final_renaming_the_next_up_cannot_claim_the_iteration(
+    customvision_emulator: RunningEmulator, stack: Stack, client: TrainingClient
+) -> None:
+    """The documented window: a crash after the final renaming leaves an iteration with the
+    final name and no marker (as a replacement's predecessor looks). The next `up` asks the
+    service to train: nothing changed, so an error, or with use_latest that iteration."""
+    emu = customvision_emulator
+    pid = trainable_project(client)
+    left = train_now(client, pid, name="v1")  # what the interrupted create left
+    with pytest.raises(ProviderError) as caught:
+        stack.up({"m": trained("m", project_id=pid, name="v1")})
+    assert "set force_train=True to train anyway" in last_line(caught.value)
+    stack.up({"m": trained("m", project_id=pid, name="v1", on_training_not_needed="use_latest")})
+    assert stack.id("m") == left.id and list(emulator_iterations(emu, pid)) == [left.id]
+
+    # with force_train a second training runs and takes the name over; the first one stays,
+    # renamed aside (a replacement's predecessor looks the same, and is deleted after)
+    stack.destroy()
+    left = train_now(client, pid, name="v1")
+    stack.up({"m": trained("m", project_id=pid, name="v1", force_train=True)})
+    names = {i: it["name"] for i, it in emulator_iterations(emu, pid).items()}
+    assert names == {stack.id("m"): "v1", left.id: f"v1 (superseded by {stack.id('m')[:8]})"}

@@ -69,6 +69,12 @@ class Scenario:
     before: Callable[[Seeded], Decls] | None
     after: Callable[[Seeded], Decls] | None
     expect: Callable[[Seeded, Stack], None]
+    after_last_call: (
+        Callable[[Seeded, Stack, Callable[[], None], dict[str, set[str]]], None] | None
+    ) = None
+    """The documented outcome of a crash right after the operation's last call, where the
+    resource documents one other than convergence (its final renaming: the one window its
+    claim marker cannot cover). It gets a callable that runs the next ``up``."""
 
 
 # --------------------------------------------------------------------------- expectations
@@ -314,8 +320,37 @@ if _TrainedProvider is not None:
         ours = [i for i in _iterations(seed) if i["id"] != seed.trained_iteration_id]
         assert ours == [], f"iterations left: {[(i['name'], i['publishName']) for i in ours]}"
 
+    def _trained_after_final_rename(
+        seed: Seeded, stack: Stack, operate: Callable[[], None], baseline: dict[str, set[str]]
+    ) -> None:
+        """TrainedIteration's documented window: the final renaming took the claim marker
+        off, so the next ``up`` cannot tell the iteration from the one a replacement
+        supersedes. With ``force_train`` it trains again and takes the name and the publish
+        name over; the first iteration stays, renamed "v1 (superseded by <new id prefix>)"
+        and unpublished, owned by no state: exactly one such iteration, nothing else."""
+        (first,) = [i for i in _iterations(seed) if i["id"] != seed.trained_iteration_id]
+        assert (first["name"], first["status"]) == ("v1", "Completed")
+        operate()
+        new = stack.id("m")
+        iterations = {i["id"]: i for i in _iterations(seed) if i["id"] != seed.trained_iteration_id}
+        assert set(iterations) == {first["id"], new}
+        assert (iterations[new]["name"], iterations[new]["publishName"]) == ("v1", "crash")
+        left = iterations[first["id"]]
+        assert (left["name"], left["status"], left["publishName"]) == (
+            f"v1 (superseded by {new[:8]})",
+            "Completed",
+            None,
+        )
+        assert orphans(seed.emu, stack, baseline) == {"iteration": {first["id"].lower()}}
+
     SCENARIOS += [
-        Scenario("trained-create", None, lambda s: _model(s), _expect_model("v1", "crash")),
+        Scenario(
+            "trained-create",
+            None,
+            lambda s: _model(s),
+            _expect_model("v1", "crash"),
+            _trained_after_final_rename,
+        ),
         Scenario(
             "trained-update",
             lambda s: _model(s),
@@ -376,7 +411,36 @@ if _ExportProvider is not None and _ProjectProvider is not None:
         assert _projects_named(seed, "imported") == [stack.id("p")]
         assert isinstance(stack.state("x").outputs["token"], Secret)
 
-    SCENARIOS += [Scenario("export-and-import-create", None, _promote, _expect_imported)]
+    def _import_after_final_rename(
+        seed: Seeded, stack: Stack, operate: Callable[[], None], baseline: dict[str, set[str]]
+    ) -> None:
+        """Project's documented window: the final renaming took the claim marker off, so the
+        next ``up`` finds a project named "imported" that nothing claims. It refuses before
+        importing again, with the remedy (delete that project); the remedy converges."""
+        (first,) = _projects_named(seed, "imported")
+        assert _project(seed, first)["status"] == "Succeeded"
+        with pytest.raises(ProviderError) as refused:
+            operate()
+        message = str(refused.value)
+        assert "already has a project named 'imported'" in message and first in message
+        assert "delete it" in message
+        # the project the crashed create imported, with what it brought, and nothing else
+        brought = inventory({"projects": [_project(seed, first)]})
+        assert orphans(seed.emu, stack, baseline) == {k: v for k, v in brought.items() if v}
+        seed.client.delete_project(first)
+        operate()
+        _expect_imported(seed, stack)
+        assert not orphans(seed.emu, stack, baseline)
+
+    SCENARIOS += [
+        Scenario(
+            "export-and-import-create",
+            None,
+            _promote,
+            _expect_imported,
+            _import_after_final_rename,
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- the driver
@@ -474,10 +538,15 @@ def test_crash_after_each_call_converges(
                 # The next `up` (or `destroy`) on a fresh server converges.
                 stack.server = steady_server
                 try:
-                    _operate(stack, seeded, scenario)
-                    scenario.expect(seeded, stack)
-                    left = orphans(emu, stack, baseline)
-                    assert not left, f"orphans: {left}"
+                    if k == len(calls) and scenario.after_last_call is not None:
+                        scenario.after_last_call(
+                            seeded, stack, lambda: _operate(stack, seeded, scenario), baseline
+                        )
+                    else:
+                        _operate(stack, seeded, scenario)
+                        scenario.expect(seeded, stack)
+                        left = orphans(emu, stack, baseline)
+                        assert not left, f"orphans: {left}"
                 except (AssertionError, ProviderError) as exc:
                     failures.append(f"{where}: {str(exc).splitlines()[0]}")
                     continue

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from pulumi_customvision import _iterations, domains
+from pulumi_customvision import _claims, _iterations, domains
 from pulumi_customvision._rest import models
 from pulumi_customvision.iteration import IterationArgs, IterationProvider
 from pulumi_customvision.project import ProjectArgs, ProjectProvider, token_digest
@@ -138,6 +138,57 @@ def test_claim_marker_depends_on_claim_and_training_inputs() -> None:
     assert TrainedIterationArgs.model_validate(other_stack).marker() != marker
     retrain = {**base, "triggers": {"data": 2}}
     assert TrainedIterationArgs.model_validate(retrain).marker() != marker
+
+    # the marker is unchanged by the move of the helpers into _claims (running trainings of
+    # earlier versions are still recognised)
+    assert TrainedIterationArgs.model_validate(
+        {"project_id": PID, "claim": "p/s/m"}
+    ).marker() == _claims.marker(
+        "p/s/m",
+        {
+            "project_id": PID,
+            "training_type": "Regular",
+            "reserved_budget_in_hours": None,
+            "force_train": False,
+            "notification_email_address": None,
+            "selected_tags": None,
+            "triggers": None,
+        },
+    )
+
+
+def test_claim_helpers() -> None:
+    marker = _claims.marker("p/s/r", {"a": 1})
+    assert _claims.marker_of(f"Iteration 4 {marker}") == marker
+    assert _claims.marker_of("Iteration 4") is None
+    assert _claims.base_name(f"parts (1) {marker}") == "parts (1)"
+    assert _claims.claimed_name(f"parts {_claims.marker('x', {})}", marker) == f"parts {marker}"
+    assert _claims.claim("proj", "dev", "model") == training_claim("proj", "dev", "model")
+
+
+def test_import_marker_depends_on_claim_and_token_not_on_the_in_place_inputs() -> None:
+    base = {"import_token": "https://blob/x?sig=1", "claim": "proj/dev/prod"}
+    marker = ProjectArgs.model_validate(base).marker()
+    renamed = {
+        **base,
+        "name": "parts",
+        "description": "d",
+        "domain_id": domains.FOOD_CLASSIFICATION,
+    }
+    assert ProjectArgs.model_validate(renamed).marker() == marker
+    assert ProjectArgs.model_validate({**base, "claim": "proj/prod/prod"}).marker() != marker
+    new_token = {**base, "import_token": "https://blob/x?sig=2"}
+    assert ProjectArgs.model_validate(new_token).marker() != marker
+
+
+def test_the_project_claim_is_not_kept_in_the_state() -> None:
+    """Stacks made before the claim existed see no change when it appears."""
+    provider = ProjectProvider()
+    inputs = {"import_token": "https://blob/x?sig=1", "name": "prod"}
+    olds = outputs_after_create(provider, inputs)
+    assert "claim" not in olds
+    result = provider.diff("p", olds, {**inputs, "claim": "proj/dev/prod"})
+    assert result.changes is False
 
 
 def test_a_domain_of_the_other_kind_replaces_the_project() -> None:
