@@ -38,8 +38,10 @@ from ._rest import errors, models, versions
 TrainingType = Literal["Regular", "Advanced"]
 OnTrainingNotNeeded = Literal["fail", "use_latest"]
 
-TRAINING_POLL = PollPolicy(initial=0.25, growth=0.1, maximum=60.0)
-"""Trainings take minutes to hours: look often at first, then every tenth of the time waited."""
+TRAINING_POLL = PollPolicy(initial=0.25, growth=0.1, maximum=120.0)
+"""Trainings take minutes to hours: look often at first, then every tenth of the time waited,
+at most every two minutes (about 100 polls in a one-hour training, completion noticed
+within a tenth of the time waited)."""
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -426,10 +428,14 @@ class TrainedIteration(CustomVisionResource):
     that was not there before the call, and it is claimed the same way. If TrainProject
     answers ``BadRequestTrainingAlreadyInProgress``, a running training that carries no
     marker is adopted (the crash came between TrainProject and the renaming), while one
-    that carries another resource's marker is waited for before training.
+    that carries another resource's marker is waited for before training. If that
+    unclaimed training has already finished when the next ``pulumi up`` comes (a crash
+    between TrainProject and the claiming rename, and a training shorter than the time to
+    the next run), nothing tells it from a training made by hand or the iteration a
+    replacement supersedes: it is not adopted, and the outcome is the one below.
 
-    One window is not covered: a crash after the final renaming (the create's last call,
-    one UpdateIteration) and before the engine records the result. The marker is gone
+    One more window is not covered: a crash after the final renaming (the create's last
+    call, one UpdateIteration) and before the engine records the result. The marker is gone
     then, and an iteration keeps no other field where it could live, so the next
     ``pulumi up`` cannot tell that iteration (named ``name``, ``Completed``, published as
     asked) from the one a replacement supersedes, which it must not adopt. It asks the
@@ -438,7 +444,8 @@ class TrainedIteration(CustomVisionResource):
     adopted, and all is clean); with ``force_train=True`` a second training runs, takes
     the name and the publish name over, and the first iteration stays, unpublished and
     renamed ``"<name> (superseded by <new id prefix>)"``, owned by no resource (the
-    provider says so; delete it).
+    provider says so; delete it). (After the claiming-rename window above, the first
+    iteration keeps the service's name, ``"Iteration 4"``, and is left as it is.)
 
     ``name`` and the publish settings update in place; the training inputs and
     ``triggers`` replace the resource (a new training; the old iteration is deleted after
