@@ -75,6 +75,9 @@ class Scenario:
     """The documented outcome of a crash right after the operation's last call, where the
     resource documents one other than convergence (its final renaming: the one window its
     claim marker cannot cover). It gets a callable that runs the next ``up``."""
+    emulator_settings: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """Emulator settings for this scenario (restored after), e.g. a training that outlasts
+    the provider's restart, as real trainings (minutes) do."""
 
 
 # --------------------------------------------------------------------------- expectations
@@ -350,6 +353,9 @@ if _TrainedProvider is not None:
             lambda s: _model(s),
             _expect_model("v1", "crash"),
             _trained_after_final_rename,
+            # Outlasts the restart, so a crash between TrainProject and the claim finds the
+            # training running (a training that finished by then is the documented window).
+            emulator_settings={"training_seconds": 2.0},
         ),
         Scenario(
             "trained-update",
@@ -496,6 +502,8 @@ def test_crash_after_each_call_converges(
     baseline = inventory(emu.admin.state())
     if not steady_server.alive:
         steady_server.restart()
+    restore = {k: emu.admin.settings()[k] for k in scenario.emulator_settings}
+    emu.admin.configure(**scenario.emulator_settings)
 
     # A clean run counts the operation's API calls (K) and records what they are.
     with Stack(server=steady_server) as stack:
@@ -555,6 +563,7 @@ def test_crash_after_each_call_converges(
     finally:
         if hooked is not None:
             hooked.close()
+        emu.admin.configure(**restore)
     print(f"{scenario.name}: crash points {crashed_at}")
     assert not failures, "did not converge after a crash:\n" + "\n".join(failures)
 
