@@ -28,9 +28,20 @@ from .windows import max_in_any_window, on_threads
 
 KEY = "k3y-0123456789abcdef0123456789ab"
 TOKEN = "https://store.blob.example/prjexp-1/info?sv=2017-04-17&sig=S3cr3t%2Bsig%3D&se=2030"
-PROJECT = {"id": "p1", "name": "parts", "description": "", "settings": {"domainId": "d1"}}
-ITERATION = {"id": "i1", "name": "Iteration 1", "status": "Training"}
-TAG = {"id": "t1", "name": "bolt", "description": None, "type": "Regular", "imageCount": 0}
+# Ids in answers are UUIDs (the models refuse others); ids in requests may be anything.
+PROJECT_ID = "0e7c4a1f-3b2d-4c5e-9f80-1a2b3c4d5e61"
+ITERATION_ID = "0e7c4a1f-3b2d-4c5e-9f80-1a2b3c4d5e62"
+TAG_ID = "0e7c4a1f-3b2d-4c5e-9f80-1a2b3c4d5e63"
+DOMAIN_ID = "0e7c4a1f-3b2d-4c5e-9f80-1a2b3c4d5e64"
+IMAGE_ID = "0e7c4a1f-3b2d-4c5e-9f80-1a2b3c4d5e65"
+PROJECT = {
+    "id": PROJECT_ID,
+    "name": "parts",
+    "description": "",
+    "settings": {"domainId": DOMAIN_ID},
+}
+ITERATION = {"id": ITERATION_ID, "name": "Iteration 1", "status": "Training"}
+TAG = {"id": TAG_ID, "name": "bolt", "description": None, "type": "Regular", "imageCount": 0}
 FAST = ClientSettings(
     backoff_base_seconds=0.02,
     backoff_max_seconds=0.1,
@@ -124,7 +135,7 @@ def test_the_key_is_not_in_repr_and_the_client_does_not_pickle() -> None:
 def test_requests_carry_the_key_header_and_the_versions_prefix(stub: StubServer) -> None:
     stub.script(Reply(200, [TAG]))
     tags = client_for(stub).get_tags("p1")
-    assert tags == [models.Tag(id="t1", name="bolt", type="Regular", image_count=0)]
+    assert tags == [models.Tag(id=TAG_ID, name="bolt", type="Regular", image_count=0)]
     (request,) = stub.requests
     assert request.method == "GET"
     assert request.path == "/customvision/v3.3/training/projects/p1/tags"
@@ -217,12 +228,12 @@ def test_operations_a_version_lacks_are_refused_before_any_request(stub: StubSer
 
 
 def test_images_from_data_are_multipart(stub: StubServer) -> None:
-    summary = {"isBatchSuccessful": True, "images": [{"status": "OK", "image": {"id": "im1"}}]}
+    summary = {"isBatchSuccessful": True, "images": [{"status": "OK", "image": {"id": IMAGE_ID}}]}
     stub.script(Reply(200, summary))
     result = client_for(stub).create_images_from_data(
         "p1", [b"\x89PNG-one", ("two.jpg", b"\xff\xd8two")], tag_ids=["t1"]
     )
-    assert result.images[0].image is not None and result.images[0].image.id == "im1"
+    assert result.images[0].image is not None and result.images[0].image.id == IMAGE_ID
     request = stub.requests[0]
     assert request.headers["Content-Type"].startswith("multipart/form-data; boundary=")
     assert request.body.count(b'name="imageData"') == 2 and b"\xff\xd8two" in request.body
@@ -234,7 +245,7 @@ def test_batch_limits_are_checked_before_sending(stub: StubServer) -> None:
     with pytest.raises(ValueError, match=r"at most 256 image ids"):
         client.get_images_by_ids("p1", [f"id{i}" for i in range(257)])
     entry = models.ImageRegionCreateEntry(
-        image_id="im", tag_id="t", left=0, top=0, width=0.5, height=0.5
+        image_id=IMAGE_ID, tag_id=TAG_ID, left=0, top=0, width=0.5, height=0.5
     )
     with pytest.raises(ValueError, match=r"at most 64 regions"):
         client.create_image_regions("p1", [entry] * 65)
@@ -244,7 +255,7 @@ def test_batch_limits_are_checked_before_sending(stub: StubServer) -> None:
 
 
 def test_iter_images_pages_until_a_short_page(stub: StubServer) -> None:
-    page = [{"id": f"im{i}"} for i in range(3)]
+    page = [{"id": f"0e7c4a1f-3b2d-4c5e-9f80-1a2b3c4d5e7{i}"} for i in range(3)]
     stub.script(Reply(200, page), Reply(200, page), Reply(200, page[:1]))
     images = list(client_for(stub).iter_images("p1", page_size=3))
     assert len(images) == 7
@@ -295,7 +306,7 @@ def test_429_with_retry_after_seconds_is_waited_out(stub: StubServer) -> None:
     throttled = {"error": {"code": "429", "message": "Rate limit is exceeded."}}
     stub.script(Reply(429, throttled, {"Retry-After": "1"}), Reply(200, [TAG]))
     started = time.monotonic()
-    assert client_for(stub).get_tags("p1")[0].id == "t1"
+    assert client_for(stub).get_tags("p1")[0].id == TAG_ID
     assert len(stub.requests) == 2
     assert stub.requests[1].time - stub.requests[0].time >= 0.95
     assert time.monotonic() - started < 5
@@ -317,7 +328,7 @@ def test_429_and_503_are_retried_even_for_creating_posts(stub: StubServer) -> No
         Reply(503, {"code": "ErrorUnknown", "message": "busy"}),
         Reply(200, ITERATION),
     )
-    assert client_for(stub).train_project("p1").id == "i1"
+    assert client_for(stub).train_project("p1").id == ITERATION_ID
     assert len(stub.requests) == 3
 
 
@@ -435,7 +446,7 @@ def test_a_creating_post_that_never_left_is_sent_again(stub: StubServer) -> None
     session.mount("http://", adapter)
     stub.script(Reply(200, TAG))
     client = TrainingClient(stub.url, KEY, settings=FAST, session=session)
-    assert client.create_tag("p1", "bolt").id == "t1"
+    assert client.create_tag("p1", "bolt").id == TAG_ID
     assert adapter.calls == 2 and len(stub.requests) == 1
 
 

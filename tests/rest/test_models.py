@@ -107,22 +107,96 @@ def test_there_are_bodies_to_check() -> None:
     assert len(_example_bodies()) > 30 and len(_recorded_bodies()) > 30
 
 
+IMAGE = "4d6eb844-42ee-42bc-bd6f-c32455ef07c9"
+TAG = "b607964f-7bd6-4a3b-a869-6791fb6aab87"
+
+
 def test_unknown_fields_are_ignored_and_missing_ids_refused() -> None:
-    tag = models.Tag.model_validate({"id": "t", "name": "n", "brandNew": {"x": 1}})
-    assert tag.id == "t"
+    tag = models.Tag.model_validate({"id": TAG, "name": "n", "brandNew": {"x": 1}})
+    assert tag.id == TAG
     with pytest.raises(ValidationError):
         models.Tag.model_validate({"name": "n"})
     with pytest.raises(ValidationError):
-        models.Project.model_validate({"id": "p", "name": "n", "settings": "not an object"})
+        models.Project.model_validate({"id": TAG, "name": "n", "settings": "not an object"})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "../../etc/passwd",
+        "",
+        "t1",
+        "{4d6eb844-42ee-42bc-bd6f-c32455ef07c9}",
+        "urn:uuid:4d6eb844-42ee-42bc-bd6f-c32455ef07c9",
+        "4d6eb84442ee42bcbd6fc32455ef07c9",
+        " 4d6eb844-42ee-42bc-bd6f-c32455ef07c9",
+        "4d6eb844-42ee-42bc-bd6f-c32455ef07c9\n",
+        "4d6eb844-42ee-42bc-bd6f-c32455ef07c9/../x",
+    ],
+)
+def test_ids_in_answers_must_be_uuids(value: str) -> None:
+    """An "id" that is not one must not reach state; the message does not repeat it."""
+    for model, body in [
+        (models.Tag, {"id": value, "name": "n"}),
+        (models.Project, {"id": value, "name": "n"}),
+        (models.Iteration, {"id": value, "name": "n"}),
+        (models.Image, {"id": value}),
+        (
+            models.ImageRegionCreateResult,
+            {
+                "imageId": IMAGE,
+                "regionId": value,
+                "tagId": TAG,
+                "left": 0,
+                "top": 0,
+                "width": 1,
+                "height": 1,
+            },
+        ),
+    ]:
+        with pytest.raises(ValidationError) as caught:
+            model.model_validate(body)
+        assert "Custom Vision ids are UUIDs" in str(caught.value)
+        messages = [e["msg"] for e in caught.value.errors(include_input=False)]
+        assert value not in " ".join(messages) or not value.strip()
+
+
+def test_ids_in_answers_are_normalized_to_lower_case() -> None:
+    tag = models.Tag.model_validate({"id": TAG.upper(), "name": "n"})
+    assert tag.id == TAG and type(tag.id) is str
+    image = models.Image.model_validate(
+        {
+            "id": IMAGE.upper(),
+            "regions": [
+                {
+                    "regionId": TAG.upper(),
+                    "tagId": TAG.upper(),
+                    "left": 0,
+                    "top": 0,
+                    "width": 1,
+                    "height": 1,
+                }
+            ],
+        }
+    )
+    assert image.id == IMAGE
+    assert image.regions and image.regions[0].region_id == TAG == image.regions[0].tag_id
+
+
+@pytest.mark.parametrize("body", [{}, {"created": []}, {"id": 5, "name": ["bolt"]}])
+def test_a_region_summary_without_its_three_lists_is_refused(body: dict[str, Any]) -> None:
+    """``{}`` says nothing about what was created; reading it as "nothing" would be wrong."""
+    with pytest.raises(ValidationError):
+        models.ImageRegionCreateSummary.model_validate(body)
 
 
 def test_request_bodies_use_the_services_names() -> None:
     entry = models.ImageRegionCreateEntry(
-        image_id="i", tag_id="t", left=0.1, top=0.2, width=0.3, height=0.4
+        image_id=IMAGE, tag_id=TAG, left=0.1, top=0.2, width=0.3, height=0.4
     )
     assert entry.to_api() == {
-        "imageId": "i",
-        "tagId": "t",
+        "imageId": IMAGE,
+        "tagId": TAG,
         "left": 0.1,
         "top": 0.2,
         "width": 0.3,

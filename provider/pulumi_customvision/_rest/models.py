@@ -7,16 +7,21 @@ Response models ignore fields they do not know (the service adds fields over tim
 require what the provider relies on (``id`` and ``name`` of projects, iterations, tags,
 ``id`` of images, the region geometry): a body without them, or with values of the wrong
 type, fails validation and the client raises ``UnexpectedResponse`` instead of recording
-wrong state. Enumerations the service may extend (statuses, domain types, export
-platforms) are plain strings; the known values are listed as constants.
+wrong state. Ids the resources keep (of projects, iterations, tags, images, regions) are
+:data:`Uuid`: the spec's ``format: uuid``, checked and normalized to lower case, so that an
+answer whose "id" is not an id (``"../../etc/passwd"``) never reaches a stack's state.
+Enumerations the service may extend (statuses, domain types, export platforms) are plain
+strings; the known values are listed as constants.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 __all__ = [
@@ -56,6 +61,7 @@ __all__ = [
     "Tag",
     "TagUpdate",
     "TrainingParameters",
+    "Uuid",
 ]
 
 PROJECT_STATUSES = ("Succeeded", "Importing", "Failed")
@@ -77,6 +83,27 @@ IMAGE_CREATE_STATUSES = (
     "ErrorUnknown",
     "ErrorNegativeAndRegularTagOnSameImage",
 )
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _uuid(value: str) -> str:
+    """A Custom Vision id in its canonical form (lower case), or ``ValueError``.
+
+    Only the form the service writes is accepted (8-4-4-4-12 hexadecimal digits), not the
+    other spellings ``uuid.UUID`` parses (braces, ``urn:uuid:``, no hyphens). The message
+    does not repeat the value: it ends up in error messages, and the value is whatever an
+    endpoint sent. Remembered: an answer repeats its image and tag ids.
+    """
+    if not _UUID.fullmatch(value):
+        raise ValueError("not an id: Custom Vision ids are UUIDs (8-4-4-4-12 hex digits)")
+    return value.lower()
+
+
+Uuid = Annotated[str, AfterValidator(_uuid)]
+"""A Custom Vision id (``format: uuid`` in the spec): a ``str`` in lower case with hyphens."""
 
 
 class ApiModel(BaseModel):
@@ -126,7 +153,7 @@ class ImageProcessingSettings(ApiModel):
 class ProjectSettings(ApiModel):
     """The settings of a project (domain, classification type, export platforms...)."""
 
-    domain_id: str | None = None
+    domain_id: Uuid | None = None
     classification_type: str | None = None
     target_export_platforms: list[str] | None = None
     use_negative_set: bool | None = None
@@ -139,7 +166,7 @@ class ProjectSettings(ApiModel):
 class Project(ApiModel):
     """A project (CreateProject, GetProject(s), UpdateProject, ImportProject)."""
 
-    id: str
+    id: Uuid
     name: str
     description: str | None = None
     settings: ProjectSettings | None = None
@@ -189,7 +216,7 @@ class ProjectExport(ApiModel):
 class Iteration(ApiModel):
     """An iteration (a trained or training model of a project)."""
 
-    id: str
+    id: Uuid
     name: str
     status: str | None = None
     """``Training``, ``Completed`` or ``Failed`` (the service may add others)."""
@@ -230,7 +257,7 @@ class TrainingParameters(ApiModel):
 class Tag(ApiModel):
     """A tag of a project."""
 
-    id: str
+    id: Uuid
     name: str
     description: str | None = None
     type: str | None = None
@@ -252,7 +279,7 @@ class TagUpdate(ApiModel):
 class Region(ApiModel):
     """A region to create together with an image (normalized coordinates 0..1)."""
 
-    tag_id: str
+    tag_id: Uuid
     left: float
     top: float
     width: float
@@ -262,7 +289,7 @@ class Region(ApiModel):
 class ImageTag(ApiModel):
     """A tag applied to an image."""
 
-    tag_id: str
+    tag_id: Uuid
     tag_name: str | None = None
     created: datetime | None = None
 
@@ -270,8 +297,8 @@ class ImageTag(ApiModel):
 class ImageRegion(ApiModel):
     """A tagged region of an image."""
 
-    region_id: str
-    tag_id: str
+    region_id: Uuid
+    tag_id: Uuid
     tag_name: str | None = None
     created: datetime | None = None
     left: float
@@ -283,7 +310,7 @@ class ImageRegion(ApiModel):
 class Image(ApiModel):
     """An image of a project, with its tags and regions."""
 
-    id: str
+    id: Uuid
     created: datetime | None = None
     width: int | None = None
     height: int | None = None
@@ -354,8 +381,8 @@ class ImageCreateSummary(_NullListsAsEmpty):
 class ImageRegionCreateEntry(ApiModel):
     """One region to create on an image (normalized coordinates 0..1)."""
 
-    image_id: str
-    tag_id: str
+    image_id: Uuid
+    tag_id: Uuid
     left: float
     top: float
     width: float
@@ -371,11 +398,11 @@ class ImageRegionCreateBatch(ApiModel):
 class ImageRegionCreateResult(ApiModel):
     """A region that CreateImageRegions created."""
 
-    image_id: str
-    region_id: str | None = None
+    image_id: Uuid
+    region_id: Uuid | None = None
     tag_name: str | None = None
     created: datetime | None = None
-    tag_id: str
+    tag_id: Uuid
     left: float
     top: float
     width: float
@@ -384,18 +411,23 @@ class ImageRegionCreateResult(ApiModel):
 
 class ImageRegionCreateSummary(_NullListsAsEmpty):
     """The result of CreateImageRegions: ``created``, ``duplicated`` (already there) and
-    ``exceeded`` (over the per-image limit) entries."""
+    ``exceeded`` (over the per-image limit) entries.
 
-    created: list[ImageRegionCreateResult] = Field(default_factory=list)
-    duplicated: list[ImageRegionCreateEntry] = Field(default_factory=list)
-    exceeded: list[ImageRegionCreateEntry] = Field(default_factory=list)
+    The three fields are required (``null`` reads as an empty list): every example of the
+    specs and the recorded answers have all three, and a body without them (``{}``) says
+    nothing about what was done, so it is an ``UnexpectedResponse``, not "nothing created".
+    """
+
+    created: list[ImageRegionCreateResult]
+    duplicated: list[ImageRegionCreateEntry]
+    exceeded: list[ImageRegionCreateEntry]
 
 
 class ImageTagCreateEntry(ApiModel):
     """One (image, tag) pair for CreateImageTags."""
 
-    image_id: str
-    tag_id: str
+    image_id: Uuid
+    tag_id: Uuid
 
 
 class ImageTagCreateBatch(ApiModel):
