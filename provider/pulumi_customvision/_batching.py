@@ -18,7 +18,7 @@ import functools
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from ._rest import TrainingClient, models
@@ -138,11 +138,14 @@ class Creates(Generic[B, R]):
         unclear: The batches whose call may or may not have been applied (the answer was
             lost); the caller looks up what exists instead of repeating them blindly.
         failure: The first other failure, or ``None``.
+        unclear_errors: Why the ``unclear`` batches are unclear (the errors raised, with
+            ``may_have_succeeded`` set), in no particular order.
     """
 
     answered: list[tuple[B, R]]
     unclear: list[B]
     failure: Exception | None
+    unclear_errors: list[rest_errors.CustomVisionError] = field(default_factory=list)
 
 
 def run_creates(
@@ -150,6 +153,7 @@ def run_creates(
 ) -> Creates[B, R]:
     """Run creating calls (never repeated by the client) and sort out their outcomes."""
     unclear = [False] * len(batches)
+    errors: list[rest_errors.CustomVisionError] = []
 
     def one(item: tuple[int, B]) -> list[R]:
         index, batch = item
@@ -159,6 +163,7 @@ def run_creates(
             if not exc.may_have_succeeded:
                 raise
             unclear[index] = True
+            errors.append(exc)  # list.append is atomic: safe from the pool's threads
             return []
 
     answers, failure = run_batches_partial(one, list(enumerate(batches)), workers=workers)
@@ -166,6 +171,7 @@ def run_creates(
         answered=[(b, a[0]) for b, a in zip(batches, answers, strict=True) if a],
         unclear=[b for b, lost in zip(batches, unclear, strict=True) if lost],
         failure=failure,
+        unclear_errors=errors,
     )
 
 

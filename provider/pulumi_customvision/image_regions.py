@@ -37,8 +37,10 @@ import dataclasses
 import functools
 import hashlib
 import itertools
+import logging
+import math
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Annotated, Any, NamedTuple, Protocol
 
 import pulumi
@@ -64,8 +66,11 @@ from ._lifecycle import (
     _is_uuid,
     arg,
 )
+from ._rest import errors as rest_errors
 from ._rest import models
 from ._rest.client import MAX_REGIONS_PER_BATCH
+
+log = logging.getLogger("pulumi_customvision")
 
 MICRO = 1_000_000
 """Coordinates are compared in millionths: ``round(value * MICRO)``."""
@@ -360,6 +365,33 @@ def nest(owned: Owned) -> dict[str, dict[str, str]]:
     return nested
 
 
+CREATE_ROUNDS = 3
+"""How many times in all a region whose creating call got no clear answer is sent (as
+``Context.create_or_find`` sends a single object): safe, because the service answers
+``duplicated`` for a region it already has, and the lookup in between adopts what a lost
+answer made."""
+
+_UNREADABLE_ANSWERS = frozenset({"UnexpectedShape", "InvalidJson"})
+"""``UnexpectedResponse`` codes of a *success* status whose body could not be read."""
+
+
+@dataclasses.dataclass
+class _Round:
+    """The outcome of one round of CreateImageRegions calls."""
+
+    created: Owned
+    """Regions the answers list as created, with their ids."""
+    adopt: list[Entry]
+    """Regions the answers list as ``duplicated`` (already on the image)."""
+    exceeded: list[Entry]
+    """Regions that would take their image over the limit."""
+    unclear: list[Entry]
+    """Regions whose fate the answers do not tell: the call's answer was lost or could not
+    be read, or it did not list them (or listed them as created without an id)."""
+    reason: str = ""
+    """Why some regions are unclear, for the message if they stay so."""
+
+
 class RegionWriter(ProjectWriter):
     """Creates and deletes regions of one project in batches, concurrently."""
 
@@ -371,25 +403,37 @@ class RegionWriter(ProjectWriter):
             MAX_REGIONS_PER_BATCH,
         )
 
-    def create(self, entries: Sequence[Entry], undo: Registrar) -> Owned:
+    def create(
+        self,
+        entries: Sequence[Entry],
+        undo: Registrar,
+        *,
+        rounds: int = CREATE_ROUNDS,
+        remaining_seconds: Callable[[], float] = lambda: math.inf,
+    ) -> Owned:
         """Create ``entries``; return what they are now, owned by the caller.
 
-        ``duplicated`` entries (already on the image) are adopted; entries whose call failed
-        in a way that may have reached the service are looked up and re-sent once if absent.
-        If any entry is ``exceeded`` (or a call fails), what this call created is undone
-        through ``undo`` and the error raised.
+        ``duplicated`` entries (already on the image) are adopted. Entries whose fate is
+        unclear (the call's answer was lost or unreadable, or did not list them) are looked
+        up (GetImagesByIds) and those still absent sent again, up to ``rounds`` sends in
+        all and while ``remaining_seconds()`` (the operation's budget) is above 0. If any
+        entry is ``exceeded`` (or a call fails), what this call created is undone through
+        ``undo`` and the error raised.
         """
         owned: Owned = {}
         pending = list(entries)
-        for _ in range(2):
-            created, adopt, exceeded, unclear = self._send(pending, undo)
-            owned.update(created)
-            if exceeded:
-                raise ProviderError(_exceeded_message(exceeded))
-            if not adopt and not unclear:
+        reason = ""
+        sent = 0
+        while pending:
+            sent += 1
+            outcome = self._send(pending, undo)
+            owned.update(outcome.created)
+            if outcome.exceeded:
+                raise ProviderError(_exceeded_message(outcome.exceeded))
+            if not outcome.adopt and not outcome.unclear:
                 return owned
-            found = self._find([*adopt, *unclear])
-            missing = [e for e in adopt if (e.image_id, e.key) not in found]
+            found = self._find([*outcome.adopt, *outcome.unclear])
+            missing = [e for e in outcome.adopt if (e.image_id, e.key) not in found]
             if missing:
                 raise ProviderError(
                     f"the service reported {len(missing)} regions as already present but "
@@ -397,48 +441,83 @@ class RegionWriter(ProjectWriter):
                     "run `pulumi up` again"
                 )
             owned.update(found)
-            made = [found[k] for k in ((e.image_id, e.key) for e in unclear) if k in found]
+            keys = ((e.image_id, e.key) for e in outcome.unclear)
+            made = [found[k] for k in keys if k in found]
             if made:
                 undo.on_failure(
                     f"delete {len(made)} created regions", functools.partial(self.delete, made)
                 )
-            pending = [e for e in unclear if (e.image_id, e.key) not in found]
-            if not pending:
-                return owned
+            pending = [e for e in outcome.unclear if (e.image_id, e.key) not in found]
+            reason = outcome.reason or reason
+            if pending and (sent >= rounds or remaining_seconds() <= 0):
+                break
+            if pending:
+                log.debug(
+                    "%d regions were not created by round %d of CreateImageRegions (%s); "
+                    "sending them again",
+                    len(pending),
+                    sent,
+                    reason,
+                )
+        if not pending:
+            return owned
+        tried = f"{sent} times" if sent > 1 else "once"
         raise ProviderError(
-            f"{len(pending)} regions could not be created: twice the service did not answer "
-            "clearly whether it had created them; run `pulumi up` again"
+            f"{len(pending)} regions could not be created: {tried} the service did not answer "
+            f"clearly whether it had created them ({reason}); run `pulumi up` again"
         )
 
-    def _send(
-        self, entries: Sequence[Entry], undo: Registrar
-    ) -> tuple[Owned, list[Entry], list[Entry], list[Entry]]:
-        """One round of CreateImageRegions: (created, duplicated, exceeded, unclear)."""
-        outcome = run_creates(
-            lambda batch: self.client.create_image_regions(
-                self.project_id, [e.to_api() for e in batch]
-            ),
-            chunked(entries, MAX_REGIONS_PER_BATCH),
-        )
-        created: Owned = {}
-        duplicated: list[Entry] = []
-        exceeded: list[Entry] = []
+    def _create_batch(self, batch: Sequence[Entry]) -> models.ImageRegionCreateSummary:
+        """One CreateImageRegions call. A success status with a body that cannot be read
+        (not JSON, or not a summary) is an unclear answer: the service may have acted."""
+        try:
+            return self.client.create_image_regions(self.project_id, [e.to_api() for e in batch])
+        except rest_errors.UnexpectedResponse as exc:
+            if exc.code in _UNREADABLE_ANSWERS:
+                exc.may_have_succeeded = True
+            raise
+
+    def _send(self, entries: Sequence[Entry], undo: Registrar) -> _Round:
+        """One round of CreateImageRegions over ``entries``, 64 per call, concurrently."""
+        outcome = run_creates(self._create_batch, chunked(entries, MAX_REGIONS_PER_BATCH))
+        result = _Round({}, [], [], [])
         by_key = {(e.image_id, e.key): e for e in entries}
-        for _, answer in outcome.answered:
+        silent = 0
+        for batch, answer in outcome.answered:
+            accounted: set[tuple[str, str]] = set()
             for region in answer.created:
                 if region.region_id is not None:
-                    created[key_of(region.image_id, region)] = region.region_id
+                    key = key_of(region.image_id, region)
+                    result.created[key] = region.region_id
+                    accounted.add(key)
             for echo in answer.duplicated:
-                duplicated.append(by_key.get(key_of(echo.image_id, echo)) or _entry(echo))
+                key = key_of(echo.image_id, echo)
+                result.adopt.append(by_key.get(key) or _entry(echo))
+                accounted.add(key)
             for echo in answer.exceeded:
-                exceeded.append(by_key.get(key_of(echo.image_id, echo)) or _entry(echo))
-        if created:
-            ids = list(created.values())
+                key = key_of(echo.image_id, echo)
+                result.exceeded.append(by_key.get(key) or _entry(echo))
+                accounted.add(key)
+            # A region the answer does not account for (or lists as created without its id)
+            # may or may not exist: looked up, like a lost answer, never taken as done.
+            unlisted = [e for e in batch if (e.image_id, e.key) not in accounted]
+            result.unclear += unlisted
+            silent += len(unlisted)
+        if result.created:
+            ids = list(result.created.values())
             undo.on_failure(f"delete {len(ids)} created regions", lambda: self.delete(ids))
         if outcome.failure is not None:
             raise outcome.failure
-        unclear = [entry for batch in outcome.unclear for entry in batch]
-        return created, duplicated, exceeded, unclear
+        result.unclear += [entry for batch in outcome.unclear for entry in batch]
+        reasons = []
+        if outcome.unclear:
+            lost = outcome.unclear_errors[0] if outcome.unclear_errors else None
+            detail = f": {lost.code}, {lost.message}" if lost is not None else ""
+            reasons.append(f"{len(outcome.unclear)} calls got no usable answer{detail}")
+        if silent:
+            reasons.append(f"the answers did not list {silent} of the regions sent")
+        result.reason = "; ".join(reasons)
+        return result
 
     def _find(self, entries: Sequence[Entry]) -> Owned:
         """The region ids of ``entries`` that exist (GetImagesByIds), by key."""
@@ -501,7 +580,9 @@ class ImageRegionsProvider(CustomVisionProvider[ImageRegionsArgs]):
     def on_create(self, ctx: Context, args: ImageRegionsArgs) -> tuple[str, dict[str, Any]]:
         desired = self._desired(ctx, args)
         writer = RegionWriter(ctx.client, args.project_id)
-        owned = writer.create(list(desired.values()), ctx)
+        owned = writer.create(
+            list(desired.values()), ctx, remaining_seconds=lambda: ctx.remaining_seconds
+        )
         return str(uuid.uuid4()), _outputs(owned)
 
     def on_update(
@@ -518,7 +599,7 @@ class ImageRegionsProvider(CustomVisionProvider[ImageRegionsArgs]):
         writer.delete(rid for key, rid in old.items() if key not in desired)
         kept = {key: rid for key, rid in old.items() if key in desired}
         added = [e for k, e in desired.items() if k not in old]
-        created = writer.create(added, ctx)
+        created = writer.create(added, ctx, remaining_seconds=lambda: ctx.remaining_seconds)
         return _outputs({**kept, **created})
 
     def on_read(self, ctx: Context, id_: str, olds: dict[str, Any]) -> dict[str, Any] | None:
