@@ -25,6 +25,12 @@ from ._rest import TrainingClient, models
 from ._rest import errors as rest_errors
 from ._rest.client import MAX_IDS_PER_GET
 
+CREATE_ROUNDS = 3
+"""How many times in all an image or region whose creating call got no clear answer is
+sent (as ``Context.create_or_find`` sends a single object): safe, because the lookup in
+between adopts what a lost answer made, and the service answers ``duplicated`` (regions)
+or ``OKDuplicate`` (images) for what it already has."""
+
 B = TypeVar("B")
 R = TypeVar("R")
 T = TypeVar("T")

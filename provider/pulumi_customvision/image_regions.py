@@ -54,7 +54,14 @@ from pydantic import (
     model_validator,
 )
 
-from ._batching import ProjectWriter, Registrar, chunked, run_creates, run_deletes
+from ._batching import (
+    CREATE_ROUNDS,
+    ProjectWriter,
+    Registrar,
+    chunked,
+    run_creates,
+    run_deletes,
+)
 from ._config import Profile
 from ._lifecycle import (
     Context,
@@ -364,12 +371,6 @@ def nest(owned: Owned) -> dict[str, dict[str, str]]:
         nested.setdefault(image_id, {})[key] = short_id(rid)
     return nested
 
-
-CREATE_ROUNDS = 3
-"""How many times in all a region whose creating call got no clear answer is sent (as
-``Context.create_or_find`` sends a single object): safe, because the service answers
-``duplicated`` for a region it already has, and the lookup in between adopts what a lost
-answer made."""
 
 _UNREADABLE_ANSWERS = frozenset({"UnexpectedShape", "InvalidJson"})
 """``UnexpectedResponse`` codes of a *success* status whose body could not be read."""

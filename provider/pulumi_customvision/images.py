@@ -29,6 +29,7 @@ import pulumi
 from pydantic import field_validator
 
 from ._batching import (
+    CREATE_ROUNDS,
     ProjectWriter,
     Registrar,
     chunked,
@@ -205,7 +206,7 @@ class ImageWriter(ProjectWriter):
         pending += [_Source(f, True, os.stat(f).st_size) for f in files]
         ids: dict[str, str] = {}
         refused: list[str] = []
-        for _ in range(2):
+        for _ in range(CREATE_ROUNDS):
             made, refused_now, unclear = self._send(pending, undo)
             ids.update(made)
             refused += refused_now
@@ -213,7 +214,10 @@ class ImageWriter(ProjectWriter):
             if not pending:
                 break
         if pending:
-            refused += [f"{s.name}: the service did not answer clearly, twice" for s in pending]
+            refused += [
+                f"{s.name}: the service did not answer clearly, {CREATE_ROUNDS} times"
+                for s in pending
+            ]
         if refused:
             shown = "; ".join(refused[:20]) + (
                 f"; and {len(refused) - 20} more" if len(refused) > 20 else ""
