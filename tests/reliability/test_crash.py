@@ -16,7 +16,6 @@ points of the large ones; ``CV_LONG_TESTS=1`` covers every point of every operat
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,9 +24,15 @@ import pytest
 
 from customvision_emulator.testing import RunningEmulator
 from pulumi_customvision._rest import TrainingClient
+from pulumi_customvision.image_regions import ImageRegionsProvider
+from pulumi_customvision.images import ImagesProvider
+from pulumi_customvision.iteration import IterationProvider
+from pulumi_customvision.project import ProjectProvider
+from pulumi_customvision.project_export import ProjectExportProvider
 from pulumi_customvision.tag import TagProvider
-from tests.engine import ProviderError, ProviderServer, Stack
+from tests.engine import ProviderError, ProviderServer, Ref, Secret, Stack
 from tests.lifecycle.conftest import GENERAL_DETECTION, declare, stack_config
+from tests.lifecycle.model_support import PREDICTION_ID, trained
 from tests.reliability.support import (
     LONG,
     hooked_env,
@@ -37,14 +42,6 @@ from tests.reliability.support import (
 )
 
 Decls = dict[str, Any]
-
-
-def _provider(module: str, name: str) -> Any | None:
-    """A provider class of a resource module, if that resource has landed."""
-    try:
-        return getattr(importlib.import_module(f"pulumi_customvision.{module}"), name)
-    except (ImportError, AttributeError):
-        return None
 
 
 @dataclasses.dataclass
@@ -206,247 +203,242 @@ SCENARIOS: list[Scenario] = [
     Scenario("tag-delete", lambda s: _tag(s, "bolt"), None, _expect_no_tag),
 ]
 
-_ProjectProvider: Any = _provider("project", "ProjectProvider")
-if _ProjectProvider is not None:
 
-    def _proj(seed: Seeded, **inputs: Any) -> Decls:
-        return {"p": declare(_ProjectProvider(), "Project", **inputs)}
+def _proj(seed: Seeded, **inputs: Any) -> Decls:
+    return {"p": declare(ProjectProvider(), "Project", **inputs)}
 
-    SCENARIOS += [
-        Scenario(
-            "project-create",
-            None,
-            lambda s: _proj(s, name="crash-p", domain_id=GENERAL_DETECTION),
-            _expect_project("crash-p"),
-        ),
-        Scenario(
-            "project-update",
-            lambda s: _proj(s, name="crash-p"),
-            lambda s: _proj(s, name="crash-p2", description="renamed"),
-            _expect_project("crash-p2", "renamed"),
-        ),
-        Scenario(
-            "project-delete",
-            lambda s: _proj(s, name="crash-p"),
-            None,
-            _expect_no_project("crash-p"),
-        ),
-    ]
+
+SCENARIOS += [
+    Scenario(
+        "project-create",
+        None,
+        lambda s: _proj(s, name="crash-p", domain_id=GENERAL_DETECTION),
+        _expect_project("crash-p"),
+    ),
+    Scenario(
+        "project-update",
+        lambda s: _proj(s, name="crash-p"),
+        lambda s: _proj(s, name="crash-p2", description="renamed"),
+        _expect_project("crash-p2", "renamed"),
+    ),
+    Scenario(
+        "project-delete",
+        lambda s: _proj(s, name="crash-p"),
+        None,
+        _expect_no_project("crash-p"),
+    ),
+]
 
 _N = 300 if LONG else 130  # regions: 5 or 3 CreateImageRegions batches of at most 64
-_RegionsProvider: Any = _provider("image_regions", "ImageRegionsProvider")
-if _RegionsProvider is not None:
-
-    def _regs(seed: Seeded, count: int, shift: float = 0.0) -> Decls:
-        return {
-            "r": declare(
-                _RegionsProvider(),
-                "ImageRegions",
-                project_id=seed.project_id,
-                regions=_regions(seed, count, shift),
-            )
-        }
-
-    SCENARIOS += [
-        Scenario("regions-create", None, lambda s: _regs(s, _N), _expect_regions(_N)),
-        Scenario(
-            "regions-update",
-            lambda s: _regs(s, _N),
-            lambda s: _regs(s, _N, shift=0.5),
-            _expect_regions(_N, shift=0.5),
-        ),
-        Scenario("regions-delete", lambda s: _regs(s, _N), None, _expect_regions(0)),
-    ]
 
 
-_ImagesProvider: Any = _provider("images", "ImagesProvider")
-if _ImagesProvider is not None:
+def _regs(seed: Seeded, count: int, shift: float = 0.0) -> Decls:
+    return {
+        "r": declare(
+            ImageRegionsProvider(),
+            "ImageRegions",
+            project_id=seed.project_id,
+            regions=_regions(seed, count, shift),
+        )
+    }
 
-    def _imgs(seed: Seeded, first: int, count: int) -> Decls:
-        urls = [f"https://example.com/crash/{n}.jpg" for n in range(first, first + count)]
-        return {"i": declare(_ImagesProvider(), "Images", project_id=seed.project_id, urls=urls)}
 
-    def _expect_images(first: int, count: int) -> Callable[[Seeded, Stack], None]:
-        def check(seed: Seeded, stack: Stack) -> None:
-            images = _project(seed, seed.project_id)["images"]
-            extra = [i["id"] for i in images if i["id"] not in seed.image_ids]
-            assert len(extra) == len(set(extra)) == count, f"{len(extra)} images, {count} declared"
-            if count:
-                ids = stack.outputs("i")["ids"]
-                wanted = {f"https://example.com/crash/{n}.jpg" for n in range(first, first + count)}
-                assert set(ids) == wanted and sorted(ids.values()) == sorted(extra)
+SCENARIOS += [
+    Scenario("regions-create", None, lambda s: _regs(s, _N), _expect_regions(_N)),
+    Scenario(
+        "regions-update",
+        lambda s: _regs(s, _N),
+        lambda s: _regs(s, _N, shift=0.5),
+        _expect_regions(_N, shift=0.5),
+    ),
+    Scenario("regions-delete", lambda s: _regs(s, _N), None, _expect_regions(0)),
+]
 
-        return check
 
-    SCENARIOS += [
-        Scenario("images-create", None, lambda s: _imgs(s, 0, 150), _expect_images(0, 150)),
-        Scenario(
-            "images-update",
-            lambda s: _imgs(s, 0, 100),
-            lambda s: _imgs(s, 50, 100),
-            _expect_images(50, 100),
-        ),
-        Scenario("images-delete", lambda s: _imgs(s, 0, 100), None, _expect_images(0, 0)),
-    ]
+def _imgs(seed: Seeded, first: int, count: int) -> Decls:
+    urls = [f"https://example.com/crash/{n}.jpg" for n in range(first, first + count)]
+    return {"i": declare(ImagesProvider(), "Images", project_id=seed.project_id, urls=urls)}
+
+
+def _expect_images(first: int, count: int) -> Callable[[Seeded, Stack], None]:
+    def check(seed: Seeded, stack: Stack) -> None:
+        images = _project(seed, seed.project_id)["images"]
+        extra = [i["id"] for i in images if i["id"] not in seed.image_ids]
+        assert len(extra) == len(set(extra)) == count, f"{len(extra)} images, {count} declared"
+        if count:
+            ids = stack.outputs("i")["ids"]
+            wanted = {f"https://example.com/crash/{n}.jpg" for n in range(first, first + count)}
+            assert set(ids) == wanted and sorted(ids.values()) == sorted(extra)
+
+    return check
+
+
+SCENARIOS += [
+    Scenario("images-create", None, lambda s: _imgs(s, 0, 150), _expect_images(0, 150)),
+    Scenario(
+        "images-update",
+        lambda s: _imgs(s, 0, 100),
+        lambda s: _imgs(s, 50, 100),
+        _expect_images(50, 100),
+    ),
+    Scenario("images-delete", lambda s: _imgs(s, 0, 100), None, _expect_images(0, 0)),
+]
 
 
 def _iterations(seed: Seeded) -> list[dict[str, Any]]:
     return list(_project(seed, seed.train_project_id)["iterations"])
 
 
-_TrainedProvider: Any = _provider("trained_iteration", "TrainedIterationProvider")
-if _TrainedProvider is not None:
-    from tests.lifecycle.model_support import PREDICTION_ID, trained
-
-    def _model(seed: Seeded, name: str = "v1", publish: str | None = "crash") -> Decls:
-        publication = (
-            {"publish_name": publish, "prediction_resource_id": PREDICTION_ID} if publish else {}
+def _model(seed: Seeded, name: str = "v1", publish: str | None = "crash") -> Decls:
+    publication = (
+        {"publish_name": publish, "prediction_resource_id": PREDICTION_ID} if publish else {}
+    )
+    return {
+        "m": trained(
+            "m", project_id=seed.train_project_id, name=name, force_train=True, **publication
         )
-        return {
-            "m": trained(
-                "m", project_id=seed.train_project_id, name=name, force_train=True, **publication
-            )
-        }
+    }
 
-    def _expect_model(name: str, publish: str | None) -> Callable[[Seeded, Stack], None]:
-        def check(seed: Seeded, stack: Stack) -> None:
-            ours = [i for i in _iterations(seed) if i["id"] != seed.trained_iteration_id]
-            assert [i["id"] for i in ours] == [stack.id("m")], (
-                f"iterations trained: {[(i['name'], i['status']) for i in ours]}"
-            )
-            assert ours[0]["name"] == name and ours[0]["status"] == "Completed"
-            assert ours[0]["publishName"] == publish
 
-        return check
-
-    def _expect_no_model(seed: Seeded, stack: Stack) -> None:
+def _expect_model(name: str, publish: str | None) -> Callable[[Seeded, Stack], None]:
+    def check(seed: Seeded, stack: Stack) -> None:
         ours = [i for i in _iterations(seed) if i["id"] != seed.trained_iteration_id]
-        assert ours == [], f"iterations left: {[(i['name'], i['publishName']) for i in ours]}"
-
-    def _trained_after_final_rename(
-        seed: Seeded, stack: Stack, operate: Callable[[], None], baseline: dict[str, set[str]]
-    ) -> None:
-        """TrainedIteration's documented window: the final renaming took the claim marker
-        off, so the next ``up`` cannot tell the iteration from the one a replacement
-        supersedes. With ``force_train`` it trains again and takes the name and the publish
-        name over; the first iteration stays, renamed "v1 (superseded by <new id prefix>)"
-        and unpublished, owned by no state: exactly one such iteration, nothing else."""
-        (first,) = [i for i in _iterations(seed) if i["id"] != seed.trained_iteration_id]
-        assert (first["name"], first["status"]) == ("v1", "Completed")
-        operate()
-        new = stack.id("m")
-        iterations = {i["id"]: i for i in _iterations(seed) if i["id"] != seed.trained_iteration_id}
-        assert set(iterations) == {first["id"], new}
-        assert (iterations[new]["name"], iterations[new]["publishName"]) == ("v1", "crash")
-        left = iterations[first["id"]]
-        assert (left["name"], left["status"], left["publishName"]) == (
-            f"v1 (superseded by {new[:8]})",
-            "Completed",
-            None,
+        assert [i["id"] for i in ours] == [stack.id("m")], (
+            f"iterations trained: {[(i['name'], i['status']) for i in ours]}"
         )
-        assert orphans(seed.emu, stack, baseline) == {"iteration": {first["id"].lower()}}
+        assert ours[0]["name"] == name and ours[0]["status"] == "Completed"
+        assert ours[0]["publishName"] == publish
 
-    SCENARIOS += [
-        Scenario(
-            "trained-create",
-            None,
-            lambda s: _model(s),
-            _expect_model("v1", "crash"),
-            _trained_after_final_rename,
-            # Outlasts the restart, so a crash between TrainProject and the claim finds the
-            # training running (a training that finished by then is the documented window).
-            emulator_settings={"training_seconds": 2.0},
-        ),
-        Scenario(
-            "trained-update",
-            lambda s: _model(s),
-            lambda s: _model(s, "v1-final", "crash-2"),
-            _expect_model("v1-final", "crash-2"),
-        ),
-        Scenario("trained-delete", lambda s: _model(s), None, _expect_no_model),
-    ]
+    return check
 
-_IterationProvider: Any = _provider("iteration", "IterationProvider")
-if _IterationProvider is not None:
-    from tests.lifecycle.model_support import PREDICTION_ID as _PREDICTION
 
-    def _live(seed: Seeded, name: str | None = None, publish: str | None = "live") -> Decls:
-        inputs: dict[str, Any] = {"project_id": seed.train_project_id, "source_name": "seeded"}
-        if name:
-            inputs["name"] = name
+def _expect_no_model(seed: Seeded, stack: Stack) -> None:
+    ours = [i for i in _iterations(seed) if i["id"] != seed.trained_iteration_id]
+    assert ours == [], f"iterations left: {[(i['name'], i['publishName']) for i in ours]}"
+
+
+def _trained_after_final_rename(
+    seed: Seeded, stack: Stack, operate: Callable[[], None], baseline: dict[str, set[str]]
+) -> None:
+    """TrainedIteration's documented window: the final renaming took the claim marker
+    off, so the next ``up`` cannot tell the iteration from the one a replacement
+    supersedes. With ``force_train`` it trains again and takes the name and the publish
+    name over; the first iteration stays, renamed "v1 (superseded by <new id prefix>)"
+    and unpublished, owned by no state: exactly one such iteration, nothing else."""
+    (first,) = [i for i in _iterations(seed) if i["id"] != seed.trained_iteration_id]
+    assert (first["name"], first["status"]) == ("v1", "Completed")
+    operate()
+    new = stack.id("m")
+    iterations = {i["id"]: i for i in _iterations(seed) if i["id"] != seed.trained_iteration_id}
+    assert set(iterations) == {first["id"], new}
+    assert (iterations[new]["name"], iterations[new]["publishName"]) == ("v1", "crash")
+    left = iterations[first["id"]]
+    assert (left["name"], left["status"], left["publishName"]) == (
+        f"v1 (superseded by {new[:8]})",
+        "Completed",
+        None,
+    )
+    assert orphans(seed.emu, stack, baseline) == {"iteration": {first["id"].lower()}}
+
+
+SCENARIOS += [
+    Scenario(
+        "trained-create",
+        None,
+        lambda s: _model(s),
+        _expect_model("v1", "crash"),
+        _trained_after_final_rename,
+        # Outlasts the restart, so a crash between TrainProject and the claim finds the
+        # training running (a training that finished by then is the documented window).
+        emulator_settings={"training_seconds": 2.0},
+    ),
+    Scenario(
+        "trained-update",
+        lambda s: _model(s),
+        lambda s: _model(s, "v1-final", "crash-2"),
+        _expect_model("v1-final", "crash-2"),
+    ),
+    Scenario("trained-delete", lambda s: _model(s), None, _expect_no_model),
+]
+
+
+def _live(seed: Seeded, name: str | None = None, publish: str | None = "live") -> Decls:
+    inputs: dict[str, Any] = {"project_id": seed.train_project_id, "source_name": "seeded"}
+    if name:
+        inputs["name"] = name
+    if publish:
+        inputs.update(publish_name=publish, prediction_resource_id=PREDICTION_ID)
+    return {"l": declare(IterationProvider(), "Iteration", **inputs)}
+
+
+def _expect_live(name: str, publish: str | None) -> Callable[[Seeded, Stack], None]:
+    def check(seed: Seeded, stack: Stack) -> None:
+        (it,) = _iterations(seed)
+        assert it["id"] == seed.trained_iteration_id
+        assert (it["name"], it["publishName"]) == (name, publish)
         if publish:
-            inputs.update(publish_name=publish, prediction_resource_id=_PREDICTION)
-        return {"l": declare(_IterationProvider(), "Iteration", **inputs)}
+            assert stack.id("l") == it["id"]
 
-    def _expect_live(name: str, publish: str | None) -> Callable[[Seeded, Stack], None]:
-        def check(seed: Seeded, stack: Stack) -> None:
-            (it,) = _iterations(seed)
-            assert it["id"] == seed.trained_iteration_id
-            assert (it["name"], it["publishName"]) == (name, publish)
-            if publish:
-                assert stack.id("l") == it["id"]
+    return check
 
-        return check
 
-    SCENARIOS += [
-        Scenario("iteration-create", None, lambda s: _live(s), _expect_live("seeded", "live")),
-        Scenario(
-            "iteration-update",
-            lambda s: _live(s),
-            lambda s: _live(s, name="seeded", publish="live-2"),
-            _expect_live("seeded", "live-2"),
-        ),
-        Scenario("iteration-delete", lambda s: _live(s), None, _expect_live("seeded", None)),
-    ]
+SCENARIOS += [
+    Scenario("iteration-create", None, lambda s: _live(s), _expect_live("seeded", "live")),
+    Scenario(
+        "iteration-update",
+        lambda s: _live(s),
+        lambda s: _live(s, name="seeded", publish="live-2"),
+        _expect_live("seeded", "live-2"),
+    ),
+    Scenario("iteration-delete", lambda s: _live(s), None, _expect_live("seeded", None)),
+]
 
-_ExportProvider: Any = _provider("project_export", "ProjectExportProvider")
-if _ExportProvider is not None and _ProjectProvider is not None:
-    from tests.engine import Ref, Secret
 
-    def _promote(seed: Seeded) -> Decls:
-        exp = declare(_ExportProvider(), "ProjectExport", project_id=seed.train_project_id)
-        exp.additional_secret_outputs = ("token",)
-        return {
-            "x": exp,
-            "p": declare(
-                _ProjectProvider(), "Project", import_token=Ref("x", "token"), name="imported"
-            ),
-        }
+def _promote(seed: Seeded) -> Decls:
+    exp = declare(ProjectExportProvider(), "ProjectExport", project_id=seed.train_project_id)
+    exp.additional_secret_outputs = ("token",)
+    return {
+        "x": exp,
+        "p": declare(ProjectProvider(), "Project", import_token=Ref("x", "token"), name="imported"),
+    }
 
-    def _expect_imported(seed: Seeded, stack: Stack) -> None:
-        assert _projects_named(seed, "imported") == [stack.id("p")]
-        assert isinstance(stack.state("x").outputs["token"], Secret)
 
-    def _import_after_final_rename(
-        seed: Seeded, stack: Stack, operate: Callable[[], None], baseline: dict[str, set[str]]
-    ) -> None:
-        """Project's documented window: the final renaming took the claim marker off, so the
-        next ``up`` finds a project named "imported" that nothing claims. It refuses before
-        importing again, with the remedy (delete that project); the remedy converges."""
-        (first,) = _projects_named(seed, "imported")
-        assert _project(seed, first)["status"] == "Succeeded"
-        with pytest.raises(ProviderError) as refused:
-            operate()
-        message = str(refused.value)
-        assert "already has a project named 'imported'" in message and first in message
-        assert "delete it" in message
-        # the project the crashed create imported, with what it brought, and nothing else
-        brought = inventory({"projects": [_project(seed, first)]})
-        assert orphans(seed.emu, stack, baseline) == {k: v for k, v in brought.items() if v}
-        seed.client.delete_project(first)
+def _expect_imported(seed: Seeded, stack: Stack) -> None:
+    assert _projects_named(seed, "imported") == [stack.id("p")]
+    assert isinstance(stack.state("x").outputs["token"], Secret)
+
+
+def _import_after_final_rename(
+    seed: Seeded, stack: Stack, operate: Callable[[], None], baseline: dict[str, set[str]]
+) -> None:
+    """Project's documented window: the final renaming took the claim marker off, so the
+    next ``up`` finds a project named "imported" that nothing claims. It refuses before
+    importing again, with the remedy (delete that project); the remedy converges."""
+    (first,) = _projects_named(seed, "imported")
+    assert _project(seed, first)["status"] == "Succeeded"
+    with pytest.raises(ProviderError) as refused:
         operate()
-        _expect_imported(seed, stack)
-        assert not orphans(seed.emu, stack, baseline)
+    message = str(refused.value)
+    assert "already has a project named 'imported'" in message and first in message
+    assert "delete it" in message
+    # the project the crashed create imported, with what it brought, and nothing else
+    brought = inventory({"projects": [_project(seed, first)]})
+    assert orphans(seed.emu, stack, baseline) == {k: v for k, v in brought.items() if v}
+    seed.client.delete_project(first)
+    operate()
+    _expect_imported(seed, stack)
+    assert not orphans(seed.emu, stack, baseline)
 
-    SCENARIOS += [
-        Scenario(
-            "export-and-import-create",
-            None,
-            _promote,
-            _expect_imported,
-            _import_after_final_rename,
-        )
-    ]
+
+SCENARIOS += [
+    Scenario(
+        "export-and-import-create",
+        None,
+        _promote,
+        _expect_imported,
+        _import_after_final_rename,
+    )
+]
 
 
 # --------------------------------------------------------------------------- the driver

@@ -17,7 +17,6 @@ The default run is short (a few dozen resources, 500 regions); ``CV_LONG_TESTS=1
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,9 +24,21 @@ import pytest
 
 from customvision_emulator.testing import RunningEmulator
 from pulumi_customvision._rest import TrainingClient
+from pulumi_customvision.image_regions import ImageRegionsProvider
+from pulumi_customvision.images import ImagesProvider
+from pulumi_customvision.project import ProjectProvider
 from pulumi_customvision.tag import TagProvider
 from tests.engine import ProviderServer, Ref, Stack
 from tests.lifecycle.conftest import GENERAL_DETECTION, declare, stack_config
+from tests.lifecycle.model_support import (
+    PREDICTION_ID,
+    config,
+    export,
+    iteration,
+    project,
+    trained,
+    with_profile,
+)
 from tests.reliability.support import LONG, inventory, orphans, seed_detection_project
 
 SEED = 20261122
@@ -50,13 +61,6 @@ def fault_report(emu: RunningEmulator) -> dict[str, int]:
         for status, count in per_status.items():
             totals[status] = totals.get(status, 0) + count
     return dict(sorted(totals.items()))
-
-
-def _provider(module: str, name: str) -> Any | None:
-    try:
-        return getattr(importlib.import_module(f"pulumi_customvision.{module}"), name)
-    except (ImportError, AttributeError):
-        return None
 
 
 @pytest.fixture(scope="module")
@@ -105,9 +109,6 @@ def test_a_dropped_create_tag_converges_to_one_tag(
 def test_a_dropped_create_project_converges_to_one_project(
     when: str, fault_stack: Stack, customvision_emulator: RunningEmulator
 ) -> None:
-    project_provider = _provider("project", "ProjectProvider")
-    if project_provider is None:
-        pytest.skip("the Project resource has not landed")
     emu = customvision_emulator
     emu.admin.inject_fault(
         drop_connection=when == "before",
@@ -115,7 +116,7 @@ def test_a_dropped_create_project_converges_to_one_project(
         operation="CreateProject",
         count=1,
     )
-    fault_stack.up({"p": declare(project_provider(), "Project", name="dropped")})
+    fault_stack.up({"p": declare(ProjectProvider(), "Project", name="dropped")})
     projects = [p["id"] for p in emu.admin.state()["projects"] if p["name"] == "dropped"]
     assert projects == [fault_stack.id("p")]
 
@@ -124,9 +125,6 @@ def test_a_dropped_create_project_converges_to_one_project(
 def test_a_dropped_create_image_regions_converges(
     when: str, fault_stack: Stack, customvision_emulator: RunningEmulator, client: TrainingClient
 ) -> None:
-    provider = _provider("image_regions", "ImageRegionsProvider")
-    if provider is None:
-        pytest.skip("the ImageRegions resource has not landed")
     emu = customvision_emulator
     seed = seed_detection_project(client, images=10, tags=2)
     regions = _declared_regions(seed, 100, shift=0)
@@ -137,7 +135,14 @@ def test_a_dropped_create_image_regions_converges(
         count=1,
     )
     fault_stack.up(
-        {"r": declare(provider(), "ImageRegions", project_id=seed["project_id"], regions=regions)}
+        {
+            "r": declare(
+                ImageRegionsProvider(),
+                "ImageRegions",
+                project_id=seed["project_id"],
+                regions=regions,
+            )
+        }
     )
     have = _emulator_regions(emu, seed["project_id"])
     assert have == _as_tuples(regions)
@@ -149,16 +154,20 @@ def test_two_dropped_create_image_regions_in_a_row_converge(
     """The same batch dropped twice before it was handled: nothing was made either time, so
     sending it a third time is safe (the service answers `duplicated` for regions it has).
     Creates of single objects get three attempts (`Context.create_or_find`); a region batch
-    gets two rounds, which is why the 5,000-region run under 5 % drops gives up."""
-    provider = _provider("image_regions", "ImageRegionsProvider")
-    if provider is None:
-        pytest.skip("the ImageRegions resource has not landed")
+    gets as many rounds (`_batching.CREATE_ROUNDS`)."""
     emu = customvision_emulator
     seed = seed_detection_project(client, images=10, tags=2)
     regions = _declared_regions(seed, 50, shift=0)
     emu.admin.inject_fault(drop_connection=True, operation="CreateImageRegions", count=2)
     fault_stack.up(
-        {"r": declare(provider(), "ImageRegions", project_id=seed["project_id"], regions=regions)}
+        {
+            "r": declare(
+                ImageRegionsProvider(),
+                "ImageRegions",
+                project_id=seed["project_id"],
+                regions=regions,
+            )
+        }
     )
     assert _emulator_regions(emu, seed["project_id"]) == _as_tuples(regions)
 
@@ -175,16 +184,13 @@ def test_projects_and_tags_converge_under_faults(
     fault_stack: Stack, customvision_emulator: RunningEmulator
 ) -> None:
     emu = customvision_emulator
-    project_provider = _provider("project", "ProjectProvider")
-    if project_provider is None:
-        pytest.skip("the Project resource has not landed")
     count = 40 if LONG else 3
     baseline = inventory(emu.admin.state())
 
     def decls(suffix: str) -> dict[str, Any]:
         d: dict[str, Any] = {
             "p": declare(
-                project_provider(), "Project", name=f"faulty{suffix}", domain_id=GENERAL_DETECTION
+                ProjectProvider(), "Project", name=f"faulty{suffix}", domain_id=GENERAL_DETECTION
             )
         }
         for n in range(count):
@@ -291,9 +297,6 @@ def _as_tuples(regions: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 def test_image_regions_lifecycle_converges_under_faults(
     fault_stack: Stack, customvision_emulator: RunningEmulator, client: TrainingClient
 ) -> None:
-    provider = _provider("image_regions", "ImageRegionsProvider")
-    if provider is None:
-        pytest.skip("the ImageRegions resource has not landed")
     emu = customvision_emulator
     count = 5000 if LONG else 500
     seed = seed_detection_project(client, images=max(10, count // 5), tags=3)
@@ -301,7 +304,9 @@ def test_image_regions_lifecycle_converges_under_faults(
     baseline = inventory(emu.admin.state())
 
     def decls(regions: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"r": declare(provider(), "ImageRegions", project_id=pid, regions=regions)}
+        return {
+            "r": declare(ImageRegionsProvider(), "ImageRegions", project_id=pid, regions=regions)
+        }
 
     inject_fault_mix(emu, seed=SEED + 20)
     first = _declared_regions(seed, count, shift=0)
@@ -339,30 +344,11 @@ def prod_emulator() -> Iterator[RunningEmulator]:
 def test_promotion_converges_under_faults(
     customvision_emulator: RunningEmulator,
     prod_emulator: RunningEmulator,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Train in dev, export, import into prod, publish; rename; destroy; with faults on both
     accounts. Afterwards each account holds exactly what is declared, trained once."""
-    try:
-        from tests.lifecycle.model_support import (
-            PREDICTION_ID,
-            config,
-            export,
-            iteration,
-            project,
-            trained,
-            with_profile,
-        )
-        from tests.security.test_secrets import _share_exports
-    except ImportError as exc:  # pragma: no cover - resources of issue 4 not landed
-        pytest.skip(f"promotion resources missing: {exc}")
-    images_provider = _provider("images", "ImagesProvider")
-    if images_provider is None:
-        pytest.skip("the Images resource has not landed")
-
     dev, prod = customvision_emulator, prod_emulator
     prod.admin.reset()
-    _share_exports(monkeypatch)
     cfg = with_profile(config(dev), "prod", prod, key="prod-fault-key")
     per_tag = 8 if LONG else 5
 
@@ -371,7 +357,7 @@ def test_promotion_converges_under_faults(
         for t in ("bolt", "nut"):
             decls[t] = declare(TagProvider(), "Tag", project_id=Ref("dev"), name=t)
             decls[f"{t}-images"] = declare(
-                images_provider(),
+                ImagesProvider(),
                 "Images",
                 project_id=Ref("dev"),
                 urls=[f"https://example.com/{t}/{n}.jpg" for n in range(per_tag)],

@@ -30,7 +30,6 @@ from urllib.parse import quote, quote_plus, urlsplit
 import pytest
 
 from customvision_emulator.settings import DEFAULT_HOST, TEST_DEFAULTS, Settings
-from customvision_emulator.store import Store
 from customvision_emulator.testing import RunningEmulator, run_emulator
 from tests.engine import ProviderError, ProviderServer, Ref, Secret, Stack
 from tests.lifecycle.model_support import (
@@ -155,35 +154,6 @@ class Material:
     errors: list[ProviderError]
 
 
-def _share_exports(mp: pytest.MonkeyPatch) -> None:
-    """Let the prod emulator import what the dev one exported (as in test_promotion)."""
-    exported: dict[str, tuple[Any, ...]] = {}
-    original_export, original_import = Store.export_project, Store.import_project
-
-    def export_project(self: Store, *args: Any, **kwargs: Any) -> Any:
-        result = original_export(self, *args, **kwargs)
-        with self.tx() as db:
-            row = db.execute(
-                "SELECT token, project_id, created, expires, snapshot FROM exports WHERE token = ?",
-                (result["token"],),
-            ).fetchone()
-        exported[result["token"]] = tuple(row)
-        return result
-
-    def import_project(self: Store, now: float, token: str | None, *args: Any) -> Any:
-        if token in exported:
-            with self.tx() as db:
-                db.execute(
-                    "INSERT OR IGNORE INTO exports(token, project_id, created, expires, "
-                    "snapshot) VALUES (?, ?, ?, ?, ?)",
-                    exported[token],
-                )
-        return original_import(self, now, token, *args)
-
-    mp.setattr(Store, "export_project", export_project)
-    mp.setattr(Store, "import_project", import_project)
-
-
 def _split_output(text: str) -> tuple[str, str]:
     """(the provider's own lines: its logs, progress, prints; other libraries' log lines)."""
     own, others = [], []
@@ -203,42 +173,40 @@ def material(dev: RunningEmulator, prod: RunningEmulator) -> Iterator[Material]:
     prod.admin.reset()
     cfg = with_profile(config(dev), "prod", prod, key=PROD_KEY)
     errors: list[ProviderError] = []
-    with pytest.MonkeyPatch.context() as mp:
-        _share_exports(mp)
-        server = ProviderServer(cfg, env=hooked_env(log_level="DEBUG"))
-        try:
-            stack = Stack(server=server)
-            stack.up({"dev": program(1)["dev"]})
-            add_training_data(client_for(dev), stack.id("dev"))
-            stack.up(program(1))
-            stack.refresh()
-            stack.preview(program(2))
-            token = stack.outputs("export")["token"]
-            assert token and isinstance(stack.state("export").outputs["token"], Secret)
-            assert isinstance(stack.state("prod").inputs["import_token"], Secret)
+    server = ProviderServer(cfg, env=hooked_env(log_level="DEBUG"))
+    try:
+        stack = Stack(server=server)
+        stack.up({"dev": program(1)["dev"]})
+        add_training_data(client_for(dev), stack.id("dev"))
+        stack.up(program(1))
+        stack.refresh()
+        stack.preview(program(2))
+        token = stack.outputs("export")["token"]
+        assert token and isinstance(stack.state("export").outputs["token"], Secret)
+        assert isinstance(stack.state("prod").inputs["import_token"], Secret)
 
-            # Failures that involve a token: an invalid one, a mangled one, an expired one.
-            bad_token = "bad-" + secrets.token_hex(24)
-            for broken in (bad_token, token + "x"):
-                with pytest.raises(ProviderError) as failure:
-                    stack.up({"other": project(import_token=Secret(broken), name="p2")})
-                errors.append(failure.value)
-            dev.admin.configure(export_token_ttl_seconds=0.001)
-            expiring = {
-                **program(1),
-                "export2": export(project_id=Ref("dev", "id"), triggers={"again": 2}),
-                "prod2": project(import_token=Ref("export2", "token"), name="p3", profile="prod"),
-            }
+        # Failures that involve a token: an invalid one, a mangled one, an expired one.
+        bad_token = "bad-" + secrets.token_hex(24)
+        for broken in (bad_token, token + "x"):
             with pytest.raises(ProviderError) as failure:
-                stack.up(expiring)
+                stack.up({"other": project(import_token=Secret(broken), name="p2")})
             errors.append(failure.value)
-            dev.admin.configure(export_token_ttl_seconds=24 * 3600)
-            tokens = {token, bad_token, token + "x", stack.outputs("export2")["token"]}
-            state_leaks = scan_state(stack, {DEV_KEY, PROD_KEY}, tokens)
-            stack.destroy()
-        finally:
-            server.close()
-        output = server.output()
+        dev.admin.configure(export_token_ttl_seconds=0.001)
+        expiring = {
+            **program(1),
+            "export2": export(project_id=Ref("dev", "id"), triggers={"again": 2}),
+            "prod2": project(import_token=Ref("export2", "token"), name="p3", profile="prod"),
+        }
+        with pytest.raises(ProviderError) as failure:
+            stack.up(expiring)
+        errors.append(failure.value)
+        dev.admin.configure(export_token_ttl_seconds=24 * 3600)
+        tokens = {token, bad_token, token + "x", stack.outputs("export2")["token"]}
+        state_leaks = scan_state(stack, {DEV_KEY, PROD_KEY}, tokens)
+        stack.destroy()
+    finally:
+        server.close()
+    output = server.output()
 
     # A rejected key: the provider must not echo it (nor the right one).
     wrong = "wrong-" + secrets.token_hex(16)
