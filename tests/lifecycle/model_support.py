@@ -24,7 +24,7 @@ from pulumi_customvision.iteration import IterationProvider
 from pulumi_customvision.project import ProjectProvider
 from pulumi_customvision.project_export import ProjectExportProvider
 from pulumi_customvision.trained_iteration import TrainedIterationProvider, training_claim
-from tests.engine import ProviderError, ProviderServer, Resource, Secret, Stack
+from tests.engine import ProviderError, ProviderServer, Ref, Resource, Secret, Stack
 from tests.lifecycle.conftest import declare, resource_type, stack_config
 
 PREDICTION_ID = (
@@ -186,3 +186,28 @@ def writes(emu: RunningEmulator) -> list[str]:
 def last_line(error: ProviderError) -> str:
     """The provider error's own message (the last line the user reads)."""
     return error.message.strip().splitlines()[-1]
+
+
+def promotion_program(data_revision: int) -> dict[str, Resource]:
+    """The promotion program of DESIGN.md §1, as the engine sees it (dev trains, exports;
+    prod imports under profile "prod" and publishes the promoted iteration)."""
+    return {
+        "dev": project(name="parts-detector"),
+        "model": trained(project_id=Ref("dev", "id"), name="v7", triggers={"data": data_revision}),
+        "export": export(project_id=Ref("dev", "id"), triggers={"model": Ref("model", "id")}),
+        "prod": project(
+            import_token=Ref("export", "token"),
+            name="parts-detector",
+            profile="prod",
+            # The driver deletes a delete-before-replace resource before its dependents (the
+            # engine deletes the dependents first); force_destroy unpublishes for it.
+            force_destroy=True,
+        ),
+        "live": iteration(
+            project_id=Ref("prod", "id"),
+            source_name="v7",
+            profile="prod",
+            publish_name="parts-detector",
+            prediction_resource_id=PREDICTION_ID,
+        ),
+    }

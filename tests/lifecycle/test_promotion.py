@@ -13,7 +13,7 @@ import pytest
 
 from customvision_emulator.settings import TEST_DEFAULTS
 from customvision_emulator.testing import RunningEmulator, run_emulator
-from tests.engine import Ref, Resource, Secret
+from tests.engine import Secret
 from tests.lifecycle.model_support import (
     PREDICTION_ID,
     Servers,
@@ -21,12 +21,11 @@ from tests.lifecycle.model_support import (
     client_for,
     config,
     emulator_iterations,
-    export,
-    iteration,
-    project,
     servers_fixture,  # noqa: F401 - the `servers` fixture
-    trained,
     with_profile,
+)
+from tests.lifecycle.model_support import (
+    promotion_program as program,
 )
 
 
@@ -42,30 +41,6 @@ def prod(prod_emulator: RunningEmulator) -> RunningEmulator:
     """The prod emulator, emptied."""
     prod_emulator.admin.reset()
     return prod_emulator
-
-
-def program(data_revision: int) -> dict[str, Resource]:
-    """The promotion program of DESIGN.md §1, as the engine sees it."""
-    return {
-        "dev": project(name="parts-detector"),
-        "model": trained(project_id=Ref("dev", "id"), name="v7", triggers={"data": data_revision}),
-        "export": export(project_id=Ref("dev", "id"), triggers={"model": Ref("model", "id")}),
-        "prod": project(
-            import_token=Ref("export", "token"),
-            name="parts-detector",
-            profile="prod",
-            # The driver deletes a delete-before-replace resource before its dependents (the
-            # engine deletes the dependents first); force_destroy unpublishes for it.
-            force_destroy=True,
-        ),
-        "live": iteration(
-            project_id=Ref("prod", "id"),
-            source_name="v7",
-            profile="prod",
-            publish_name="parts-detector",
-            prediction_resource_id=PREDICTION_ID,
-        ),
-    }
 
 
 def only_project(emu: RunningEmulator) -> dict[str, Any]:

@@ -33,15 +33,15 @@ from customvision_emulator.settings import DEFAULT_HOST, TEST_DEFAULTS, Settings
 from customvision_emulator.testing import RunningEmulator, run_emulator
 from tests.engine import ProviderError, ProviderServer, Ref, Secret, Stack
 from tests.lifecycle.model_support import (
-    PREDICTION_ID,
     add_training_data,
     client_for,
     config,
     export,
-    iteration,
     project,
-    trained,
     with_profile,
+)
+from tests.lifecycle.model_support import (
+    promotion_program as program,
 )
 from tests.reliability.support import hooked_env
 
@@ -119,27 +119,6 @@ def scan_text(where: str, text: str, keys: set[str], tokens: set[str]) -> list[s
                         shown = line.replace(spelling, f"<{kind.upper()}>")[:300]
                         leaks.append(f"{kind} in {where}: {shown}")
     return leaks
-
-
-def program(data_revision: int) -> dict[str, Any]:
-    return {
-        "dev": project(name="parts-detector"),
-        "model": trained(project_id=Ref("dev", "id"), name="v7", triggers={"data": data_revision}),
-        "export": export(project_id=Ref("dev", "id"), triggers={"model": Ref("model", "id")}),
-        "prod": project(
-            import_token=Ref("export", "token"),
-            name="parts-detector",
-            profile="prod",
-            force_destroy=True,
-        ),
-        "live": iteration(
-            project_id=Ref("prod", "id"),
-            source_name="v7",
-            profile="prod",
-            publish_name="parts-detector",
-            prediction_resource_id=PREDICTION_ID,
-        ),
-    }
 
 
 @dataclasses.dataclass
