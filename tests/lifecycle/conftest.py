@@ -7,14 +7,13 @@ the emulator's state after each step.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from customvision_emulator.testing import RunningEmulator
 from pulumi_customvision._rest import TrainingClient
-from tests.engine import ProviderServer, Resource, Secret, Stack
+from tests.engine import Resource, Secret
 
 GENERAL_DETECTION = "da2e3a8a-40a5-4171-82f4-58522f70fbc1"
 
@@ -38,33 +37,6 @@ def stack_config(emu: RunningEmulator, **extra: Any) -> dict[str, Any]:
         "customvision:trainingKey": Secret(emu.training_key),
         **extra,
     }
-
-
-@pytest.fixture(scope="session")
-def provider_server(customvision_emulator_server: RunningEmulator) -> Iterator[ProviderServer]:
-    """One dynamic-provider server for the session, configured for the session emulator."""
-    server = ProviderServer(stack_config(customvision_emulator_server))
-    try:
-        yield server
-    finally:
-        server.close()
-
-
-@pytest.fixture
-def stack(
-    customvision_emulator: RunningEmulator, provider_server: ProviderServer
-) -> Iterator[Stack]:
-    """An empty stack on the shared server (restarted if a test killed it)."""
-    if not provider_server.alive:
-        provider_server.restart()
-    with Stack(server=provider_server) as s:
-        yield s
-
-
-@pytest.fixture
-def client(customvision_emulator: RunningEmulator) -> TrainingClient:
-    """A REST client for seeding and inspecting the emulator outside the provider."""
-    return TrainingClient(customvision_emulator.url, customvision_emulator.training_key)
 
 
 @pytest.fixture

@@ -486,19 +486,19 @@ def seeded(customvision_emulator: RunningEmulator, client: TrainingClient) -> Se
 def test_crash_after_each_call_converges(
     scenario: Scenario,
     seeded: Seeded,
-    steady_server: ProviderServer,
+    provider_server: ProviderServer,
     customvision_emulator_server: RunningEmulator,
     tmp_path: Path,
 ) -> None:
     emu = seeded.emu
     baseline = inventory(emu.admin.state())
-    if not steady_server.alive:
-        steady_server.restart()
+    if not provider_server.alive:
+        provider_server.restart()
     restore = {k: emu.admin.settings()[k] for k in scenario.emulator_settings}
     emu.admin.configure(**scenario.emulator_settings)
 
     # A clean run counts the operation's API calls (K) and records what they are.
-    with Stack(server=steady_server) as stack:
+    with Stack(server=provider_server) as stack:
         if scenario.before is not None:
             stack.up(scenario.before(seeded))
         emu.admin.clear_log()
@@ -517,7 +517,7 @@ def test_crash_after_each_call_converges(
             where = f"crash after call {k} of {len(calls)} ({calls[k - 1]})"
             # A fresh start for every point: only the seeded objects.
             _clean_up_to(seeded, baseline)
-            with Stack(server=steady_server) as stack:
+            with Stack(server=provider_server) as stack:
                 if scenario.before is not None:
                     stack.up(scenario.before(seeded))
                 emu.admin.clear_log()
@@ -536,7 +536,7 @@ def test_crash_after_each_call_converges(
                 crashed_at.append((k, calls[k - 1]))
 
                 # The next `up` (or `destroy`) on a fresh server converges.
-                stack.server = steady_server
+                stack.server = provider_server
                 try:
                     if k == len(calls) and scenario.after_last_call is not None:
                         scenario.after_last_call(
