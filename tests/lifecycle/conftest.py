@@ -57,3 +57,23 @@ def write_counts(emu: RunningEmulator) -> dict[str, int]:
         if r["method"] != "GET":
             counts[r["operation"]] = counts.get(r["operation"], 0) + 1
     return counts
+
+
+Region = tuple[str, str, float, float, float, float]
+
+
+def emulator_regions(emu: RunningEmulator, project_id: str) -> list[Region]:
+    """Every region in the emulator's project, sorted: (image, tag, left, top, width, height),
+    coordinates rounded to millionths as the provider compares them."""
+    return sorted(
+        (
+            image["id"],
+            r["tagId"],
+            round(r["left"], 6),
+            round(r["top"], 6),
+            round(r["width"], 6),
+            round(r["height"], 6),
+        )
+        for image in emulator_project(emu, project_id)["images"]
+        for r in image.get("regions") or []
+    )

@@ -15,7 +15,13 @@ from pulumi_customvision._rest import TrainingClient, models
 from pulumi_customvision.image_regions import ImageRegionsProvider, full_id
 from pulumi_customvision.images import ImagesProvider
 from tests.engine import CheckFailedError, ProviderError, ProviderServer, Ref, Resource, Stack
-from tests.lifecycle.conftest import declare, emulator_project, stack_config, write_counts
+from tests.lifecycle.conftest import (
+    declare,
+    emulator_project,
+    emulator_regions,
+    stack_config,
+    write_counts,
+)
 
 _seeds = iter(range(1, 1 << 40))
 
@@ -55,18 +61,7 @@ def service_regions(
     emu: RunningEmulator, project_id: str
 ) -> set[tuple[str, str, float, float, float, float]]:
     """Every region in the emulator's project: (image, tag, left, top, width, height)."""
-    return {
-        (
-            image["id"],
-            r["tagId"],
-            round(r["left"], 6),
-            round(r["top"], 6),
-            round(r["width"], 6),
-            round(r["height"], 6),
-        )
-        for image in emulator_project(emu, project_id)["images"]
-        for r in image.get("regions") or []
-    }
+    return set(emulator_regions(emu, project_id))
 
 
 def expected(

@@ -31,7 +31,13 @@ from pulumi_customvision.project import ProjectProvider
 from pulumi_customvision.project_export import ProjectExportProvider
 from pulumi_customvision.tag import TagProvider
 from tests.engine import ProviderError, ProviderServer, Ref, Secret, Stack
-from tests.lifecycle.conftest import GENERAL_DETECTION, declare, stack_config
+from tests.lifecycle.conftest import (
+    GENERAL_DETECTION,
+    Region,
+    declare,
+    emulator_regions,
+    stack_config,
+)
 from tests.lifecycle.model_support import PREDICTION_ID, trained
 from tests.reliability.support import (
     LONG,
@@ -128,21 +134,8 @@ def _expect_no_project(name: str) -> Callable[[Seeded, Stack], None]:
     return check
 
 
-def _region_set(seed: Seeded) -> list[tuple[str, str, float, float, float, float]]:
-    found = []
-    for image in _project(seed, seed.project_id)["images"]:
-        for r in image.get("regions") or []:
-            found.append(
-                (
-                    image["id"],
-                    r["tagId"],
-                    round(r["left"], 6),
-                    round(r["top"], 6),
-                    round(r["width"], 6),
-                    round(r["height"], 6),
-                )
-            )
-    return sorted(found)
+def _region_set(seed: Seeded) -> list[Region]:
+    return emulator_regions(seed.emu, seed.project_id)
 
 
 def _regions(seed: Seeded, count: int, shift: float = 0.0) -> list[dict[str, Any]]:

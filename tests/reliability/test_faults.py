@@ -29,7 +29,7 @@ from pulumi_customvision.images import ImagesProvider
 from pulumi_customvision.project import ProjectProvider
 from pulumi_customvision.tag import TagProvider
 from tests.engine import ProviderServer, Ref, Stack
-from tests.lifecycle.conftest import GENERAL_DETECTION, declare, stack_config
+from tests.lifecycle.conftest import GENERAL_DETECTION, declare, emulator_regions, stack_config
 from tests.lifecycle.model_support import (
     PREDICTION_ID,
     config,
@@ -144,7 +144,7 @@ def test_a_dropped_create_image_regions_converges(
             )
         }
     )
-    have = _emulator_regions(emu, seed["project_id"])
+    have = emulator_regions(emu, seed["project_id"])
     assert have == _as_tuples(regions)
 
 
@@ -169,7 +169,7 @@ def test_two_dropped_create_image_regions_in_a_row_converge(
             )
         }
     )
-    assert _emulator_regions(emu, seed["project_id"]) == _as_tuples(regions)
+    assert emulator_regions(emu, seed["project_id"]) == _as_tuples(regions)
 
 
 # --------------------------------------------------------------------------- tags, projects
@@ -272,22 +272,6 @@ def _declared_regions(seed: dict[str, Any], count: int, shift: int) -> list[dict
     return regions
 
 
-def _emulator_regions(emu: RunningEmulator, project_id: str) -> list[tuple[Any, ...]]:
-    project = next(p for p in emu.admin.state()["projects"] if p["id"] == project_id)
-    return sorted(
-        (
-            image["id"],
-            r["tagId"],
-            round(r["left"], 6),
-            round(r["top"], 6),
-            round(r["width"], 6),
-            round(r["height"], 6),
-        )
-        for image in project["images"]
-        for r in image.get("regions") or []
-    )
-
-
 def _as_tuples(regions: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return sorted(
         (r["image_id"], r["tag_id"], r["left"], r["top"], r["width"], r["height"]) for r in regions
@@ -311,13 +295,13 @@ def test_image_regions_lifecycle_converges_under_faults(
     inject_fault_mix(emu, seed=SEED + 20)
     first = _declared_regions(seed, count, shift=0)
     fault_stack.up(decls(first))
-    have = _emulator_regions(emu, pid)
+    have = emulator_regions(emu, pid)
     assert len(have) == len(set(have)) and have == _as_tuples(first)
 
     # Half the regions move: the difference is deleted and created.
     second = first[: count // 2] + _declared_regions(seed, count - count // 2, shift=20)
     fault_stack.up(decls(second))
-    have = _emulator_regions(emu, pid)
+    have = emulator_regions(emu, pid)
     assert len(have) == len(set(have)) and have == _as_tuples(second)
     assert not orphans(emu, fault_stack, baseline)
 
@@ -325,7 +309,7 @@ def test_image_regions_lifecycle_converges_under_faults(
     assert log.step("r").op == "read" and not log.step("r").changed_keys
 
     fault_stack.destroy()
-    assert _emulator_regions(emu, pid) == []
+    assert emulator_regions(emu, pid) == []
     print("answers:", fault_report(emu))
 
 
